@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import { Fps, JobType, Resolution, TransitionSeconds, TransitionStyle } from './enums.js';
+import { JobError } from './errors.js';
+
+// ---------- subjects and streams ----------
+/**
+ * Subject and stream names under one namespace (`MT_NAMESPACE`, default `mt`), so that test runs
+ * can share one NATS server without seeing each other's messages.
+ */
+export function busNames(ns = 'mt') {
+  const NS = ns.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+  return {
+    commandStream: `${NS}_COMMANDS`,
+    eventStream: `${NS}_EVENTS`,
+    cancelStream: `${NS}_CANCELS`,
+    command: (type: JobType) => `${ns}.cmd.${type}`,
+    commandWildcard: `${ns}.cmd.>`,
+    event: (jobId: string, kind: EventKind) => `${ns}.evt.${jobId}.${kind}`,
+    eventsOfJob: (jobId: string) => `${ns}.evt.${jobId}.>`,
+    eventWildcard: `${ns}.evt.>`,
+    cancel: (jobId: string) => `${ns}.cancel.${jobId}`,
+    cancelWildcard: `${ns}.cancel.>`,
+    /** Durable consumer names: one per service type, shared by all its replicas. */
+    consumer: (service: string) => `${NS}_${service.toUpperCase()}`,
+    projectorConsumer: `${NS}_PROJECTOR`,
+  };
+}
+export type BusNames = ReturnType<typeof busNames>;
+
+/** Which service consumes which command types. */
+export const SERVICE_COMMANDS = {
+  canvas: ['canvas', 'test'],
+  transition: ['transition', 'last_clip'],
+  render: ['render'],
+  coordinator: ['pipeline'],
+} as const satisfies Record<string, readonly JobType[]>;
+export type ServiceName = keyof typeof SERVICE_COMMANDS;
+
+/** Headers every message carries besides the W3C `traceparent`. */
+export const HEADER_JOB_ID = 'Mt-Job-Id';
+export const HEADER_TRACE_ID = 'Mt-Trace-Id';
+
+// ---------- object keys (laid out by project and job) ----------
+export const objectKeys = {
+  upload: (projectId: string, assetId: string) => `projects/${projectId}/uploads/${assetId}`,
+  canvas: (projectId: string, assetId: string, resolution: Resolution) =>
+    `projects/${projectId}/canvases/${assetId}-${resolution}.png`,
+  clip: (projectId: string, jobId: string) => `projects/${projectId}/jobs/${jobId}/clip.mp4`,
+  video: (projectId: string, jobId: string) => `projects/${projectId}/jobs/${jobId}/memorial.mp4`,
+  poster: (projectId: string, jobId: string) => `projects/${projectId}/jobs/${jobId}/poster.jpg`,
+  testArtifact: (jobId: string) => `jobs/${jobId}/test.json`,
+};
+
+// ---------- command payloads ----------
+const AssetRef = z.object({ asset_id: z.string(), key: z.string(), content_type: z.string() });
+export type AssetRef = z.infer<typeof AssetRef>;
+const Output = z.object({ resolution: Resolution, fps: Fps });
+
+export const TestPayload = z.object({
+  steps: z.number().int().min(1),
+  step_ms: z.number().int().min(0),
+  fail_at_step: z.number().int().nullish(),
+});
+export const CanvasPayload = Output.extend({ project_id: z.string(), photos: z.array(AssetRef).min(1) });
+export const TransitionPayload = Output.extend({
+  project_id: z.string(),
+  from: AssetRef,
+  to: AssetRef,
+  seconds: TransitionSeconds,
+  style: TransitionStyle,
+  seed: z.number().int(),
+});
+export const Epilogue = z.object({
+  name: z.string().nullish(),
+  born: z.string().nullish(),
+  died: z.string().nullish(),
+  title: z.string().nullish(),
+});
+export const LastClipPayload = Output.extend({
+  project_id: z.string(),
+  asset: AssetRef,
+  seconds: TransitionSeconds,
+  style: TransitionStyle,
+  epilogue: Epilogue.nullable(),
+});
+export const RenderPayload = Output.extend({
+  project_id: z.string(),
+  clips: z.array(z.string()).min(1),
+  music: AssetRef.nullable(),
+  expected_frames: z.number().int().positive(),
+});
+export const PipelinePayload = z.object({ project_id: z.string() });
+
+export const COMMAND_PAYLOADS = {
+  test: TestPayload,
+  canvas: CanvasPayload,
+  transition: TransitionPayload,
+  last_clip: LastClipPayload,
+  render: RenderPayload,
+  pipeline: PipelinePayload,
+} as const satisfies Record<JobType, z.ZodType>;
+export type CommandPayloads = { [K in JobType]: z.infer<(typeof COMMAND_PAYLOADS)[K]> };
+
+export const CommandEnvelope = z.object({
+  job_id: z.string(),
+  trace_id: z.string().regex(/^[0-9a-f]{32}$/),
+  type: JobType,
+  attempt: z.number().int().min(1),
+  payload: z.record(z.string(), z.unknown()),
+});
+export type CommandEnvelope = z.infer<typeof CommandEnvelope>;
+export type Command<K extends JobType = JobType> = Omit<CommandEnvelope, 'payload' | 'type'> & {
+  type: K;
+  payload: CommandPayloads[K];
+};
+
+/** Parses an envelope and its type's payload; throws a ZodError when either is off. */
+export function parseCommand(raw: unknown): Command {
+  const env = CommandEnvelope.parse(raw);
+  const payload = COMMAND_PAYLOADS[env.type].parse(env.payload);
+  return { ...env, payload } as Command;
+}
+
+// ---------- results ----------
+export const CanvasResult = z.object({
+  canvases: z.array(z.object({ asset_id: z.string(), key: z.string() })),
+});
+export const ClipResult = z.object({
+  clip_key: z.string(),
+  frames: z.number().int(),
+  provider: z.enum(['classic', 'generative']),
+  attempts: z.number().int(),
+  fallback_reason: z.string().nullable(),
+});
+export const RenderResult = z.object({
+  video_key: z.string(),
+  poster_key: z.string(),
+  duration_seconds: z.number(),
+  size_bytes: z.number().int(),
+  frames: z.number().int(),
+});
+
+// ---------- events ----------
+export const EventKind = z.enum(['started', 'progress', 'succeeded', 'failed', 'canceled']);
+export type EventKind = z.infer<typeof EventKind>;
+export const JobEvent = z.object({
+  event_id: z.string(),
+  job_id: z.string(),
+  trace_id: z.string(),
+  kind: EventKind,
+  attempt: z.number().int().min(1),
+  at: z.string(),
+  service: z.string(),
+  stage: z.string().nullable(),
+  progress_percent: z.number().min(0).max(100).nullable(),
+  detail_message: z.string().nullable(),
+  result: z.record(z.string(), z.unknown()).nullable(),
+  error: JobError.nullable(),
+});
+export type JobEvent = z.infer<typeof JobEvent>;

@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import { Fps, JobStatus, JobType, ProjectStatus, Resolution, TransitionSeconds, TransitionStyle } from './enums.js';
+import { JobError } from './errors.js';
+
+const id = z.string().min(1).max(64);
+const isoTime = z.string();
+/** YYYY or YYYY-MM-DD, a real calendar date. */
+export const PartialDate = z
+  .string()
+  .regex(/^\d{4}(-\d{2}-\d{2})?$/, 'use YYYY or YYYY-MM-DD')
+  .refine((s) => s.length === 4 || !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'not a real date');
+
+// ---------- projects ----------
+export const CreateProjectRequest = z
+  .object({
+    title: z.string().trim().min(1).max(200),
+    subject_name: z.string().trim().max(200).nullish(),
+    born: PartialDate.nullish(),
+    died: PartialDate.nullish(),
+    transition_seconds: TransitionSeconds.default(6),
+    transition_style: TransitionStyle.default('auto'),
+    resolution: Resolution.default('1080p'),
+    fps: Fps.default(30),
+  })
+  .refine((p) => !p.born || !p.died || p.born.slice(0, 4) <= p.died.slice(0, 4), {
+    message: 'died must not be before born',
+    path: ['died'],
+  });
+export type CreateProjectRequest = z.infer<typeof CreateProjectRequest>;
+
+export const ProjectSettings = z.object({
+  transition_seconds: TransitionSeconds,
+  transition_style: TransitionStyle,
+  resolution: Resolution,
+  fps: Fps,
+});
+export type ProjectSettings = z.infer<typeof ProjectSettings>;
+
+export const ProjectVideo = z.object({
+  job_id: z.string(),
+  url: z.string(),
+  duration_seconds: z.number(),
+  size_bytes: z.number(),
+  poster_url: z.string().nullish(),
+});
+export type ProjectVideo = z.infer<typeof ProjectVideo>;
+
+export const Project = z.object({
+  id: z.string(),
+  title: z.string(),
+  subject_name: z.string().nullable(),
+  born: z.string().nullable(),
+  died: z.string().nullable(),
+  status: ProjectStatus,
+  settings: ProjectSettings,
+  photo_count: z.number().int(),
+  active_job_id: z.string().nullable(),
+  video: ProjectVideo.nullable(),
+  created_at: isoTime,
+  updated_at: isoTime,
+});
+export type Project = z.infer<typeof Project>;
+
+export const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+export const ProjectList = z.object({ items: z.array(Project), next_cursor: z.string().nullable() });
+
+// ---------- assets ----------
+export const AssetKind = z.enum(['photo', 'audio']);
+export type AssetKind = z.infer<typeof AssetKind>;
+export const Asset = z.object({
+  id: z.string(),
+  project_id: z.string(),
+  kind: AssetKind,
+  filename: z.string(),
+  content_type: z.string(),
+  size_bytes: z.number().int(),
+  sha256: z.string(),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
+  duration_seconds: z.number().nullable(),
+  position: z.number().int().nullable(),
+  created_at: isoTime,
+});
+export type Asset = z.infer<typeof Asset>;
+export const AssetList = z.object({ items: z.array(Asset) });
+export const ReorderAssetsRequest = z.object({ asset_ids: z.array(id).min(1).max(1000) });
+
+// ---------- jobs ----------
+export const RuntimeStage = z.object({
+  stage: z.string(),
+  started_at: isoTime,
+  finished_at: isoTime.nullable(),
+  duration_ms: z.number().nullable(),
+});
+export const Runtime = z.object({
+  job_id: z.string(),
+  stage: z.string(),
+  progress_percent: z.number().min(0).max(100),
+  detail_message: z.string().nullable(),
+  cancel_requested: z.boolean(),
+  updated_at: isoTime,
+  stages: z.array(RuntimeStage),
+});
+export type Runtime = z.infer<typeof Runtime>;
+
+export const Job = z.object({
+  id: z.string(),
+  type: JobType,
+  status: JobStatus,
+  project_id: z.string().nullable(),
+  parent_job_id: z.string().nullable(),
+  trace_id: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  result: z.record(z.string(), z.unknown()).nullable(),
+  error: JobError.nullable(),
+  created_at: isoTime,
+  started_at: isoTime.nullable(),
+  finished_at: isoTime.nullable(),
+  runtime: Runtime,
+});
+export type Job = z.infer<typeof Job>;
+export const JobList = z.object({ items: z.array(Job), next_cursor: z.string().nullable() });
+export const JobListQuery = ListQuery.extend({
+  status: JobStatus.optional(),
+  type: JobType.optional(),
+  project_id: z.string().max(64).optional(),
+});
+
+export const TestJobRequest = z.object({
+  steps: z.number().int().min(1).max(100).default(3),
+  step_ms: z.number().int().min(0).max(60_000).default(200),
+  fail_at_step: z.number().int().min(1).max(100).nullish(),
+});
+export type TestJobRequest = z.infer<typeof TestJobRequest>;
+export const ProjectJobRequest = z.object({ project_id: id });
+export const TransitionJobRequest = z.object({
+  project_id: id,
+  from_asset_id: id,
+  to_asset_id: id,
+  duration_seconds: TransitionSeconds.optional(),
+  style: TransitionStyle.optional(),
+});
+export const LastClipJobRequest = z.object({
+  project_id: id,
+  asset_id: id,
+  duration_seconds: TransitionSeconds.optional(),
+});

@@ -1,0 +1,229 @@
+/**
+ * Photo canvases (sharp): every photo becomes an 8-bit sRGB PNG of exactly canvasSize(width, height):
+ * the whole photo, fitted (never cropped), centred over a blurred, dimmed, cover-scaled copy of itself.
+ * The canvas is larger than the output frame (headroom) so camera motion never upsamples.
+ *
+ * PNG, not JPEG: the canvas is an intermediate that x264 compresses next; a lossless canvas adds no
+ * second generation of artefacts (JPEG ringing would be magnified by the Ken Burns zoom), and it is
+ * decoded once per clip, so its size and decode time do not matter. A low zlib level keeps it fast.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp, { type Metadata } from 'sharp';
+import { MediaValidationError, throwIfAborted } from './errors.js';
+import { runCommand } from './ffmpeg.js';
+import { readHead, sniff } from './sniff.js';
+
+// Each canvas reads a different photo once: libvips' operation cache would only hold memory.
+sharp.cache(false);
+
+/** Default canvas headroom over the output size (room for a ~10% zoom plus pan, without upsampling). */
+export const DEFAULT_HEADROOM = 1.25;
+/** sharp's own default pixel limit (268 MP): keeps decompression bombs out of the canvas step too. */
+export const CANVAS_INPUT_PIXEL_LIMIT = 268_402_689;
+/**
+ * Largest upscale of a photo ON THE CANVAS. At neutral framing the canvas is shown at 1/headroom, so
+ * 2.5 on the canvas is 2x on screen: beyond that a small scan looks mushy; it stays smaller instead.
+ */
+export const MAX_CANVAS_UPSCALE = 2.5;
+
+const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+
+/** Canvas size for an output size: output × headroom, rounded to even numbers. */
+export function canvasSize(width: number, height: number, headroom = DEFAULT_HEADROOM): { width: number; height: number } {
+  if (!(headroom >= 1)) throw new RangeError(`headroom must be >= 1, got ${headroom}`);
+  return { width: even(width * headroom), height: even(height * headroom) };
+}
+
+export interface Rect {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/** Size of the fitted photo inside a canvas. Pure. */
+export function fitPhoto(
+  photo: { width: number; height: number },
+  canvas: { width: number; height: number },
+  maxUpscale = MAX_CANVAS_UPSCALE,
+): Rect {
+  const s = Math.min(canvas.width / photo.width, canvas.height / photo.height, maxUpscale);
+  const width = Math.max(1, Math.min(canvas.width, Math.round(photo.width * s)));
+  const height = Math.max(1, Math.min(canvas.height, Math.round(photo.height * s)));
+  return { left: Math.floor((canvas.width - width) / 2), top: Math.floor((canvas.height - height) / 2), width, height };
+}
+
+/**
+ * A path sharp can decode. HEIC (HEVC) cannot be decoded by this sharp build: convert it with
+ * `heif-convert` into a temporary PNG. Call `cleanup()` when done (never throws).
+ */
+export async function decodableImagePath(
+  input: string,
+  opts: { signal?: AbortSignal | undefined } = {},
+): Promise<{ path: string; converted: boolean; cleanup: () => Promise<void> }> {
+  const head = await readHead(input);
+  const kind = sniff(head);
+  if (kind?.format !== 'heic') return { path: input, converted: false, cleanup: async () => {} };
+  const dir = await mkdtemp(join(tmpdir(), 'mt-heic-'));
+  const cleanup = async () => {
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
+  };
+  try {
+    const out = join(dir, 'decoded.png');
+    await runCommand('heif-convert', [input, out], { signal: opts.signal });
+    return { path: out, converted: true, cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+export interface MakeCanvasOptions {
+  input: string;
+  output: string;
+  /** Output video size; the canvas is this × headroom. */
+  width: number;
+  height: number;
+  headroom?: number;
+  signal?: AbortSignal;
+}
+
+export interface CanvasResult {
+  path: string;
+  width: number;
+  height: number;
+  /** Where the photo sits on the canvas. */
+  photo: Rect;
+  /** The photo's size after EXIF orientation. */
+  source: { width: number; height: number };
+}
+
+export async function makeCanvas(opts: MakeCanvasOptions): Promise<CanvasResult> {
+  const { input, output, width, height, headroom = DEFAULT_HEADROOM, signal } = opts;
+  throwIfAborted(signal);
+  const size = canvasSize(width, height, headroom);
+  const decodable = await decodableImagePath(input, { signal });
+  try {
+    const open = () =>
+      sharp(decodable.path, { failOn: 'error', limitInputPixels: CANVAS_INPUT_PIXEL_LIMIT, sequentialRead: true });
+    const meta = await open().metadata();
+    if (!meta.width || !meta.height) throw new MediaValidationError(`cannot read the size of ${input}`);
+    const swap = (meta.orientation ?? 1) >= 5;
+    const source = swap ? { width: meta.height, height: meta.width } : { width: meta.width, height: meta.height };
+    const rect = fitPhoto(source, size);
+    const upscaling = rect.width > source.width;
+    throwIfAborted(signal);
+
+    // 1. The photo: oriented, alpha flattened on black, 8-bit sRGB, fitted.
+    const photo = await open()
+      .rotate()
+      .flatten({ background: '#000000' })
+      .toColourspace('srgb')
+      .resize(rect.width, rect.height, { fit: 'fill', kernel: upscaling ? 'mitchell' : 'lanczos3' })
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    const raw = { width: photo.info.width, height: photo.info.height, channels: photo.info.channels };
+    throwIfAborted(signal);
+
+    // 2. Background: the photo cover-scaled small, blurred, dimmed, then scaled up smoothly.
+    const smallW = Math.max(8, Math.round(size.width / 6));
+    const smallH = Math.max(8, Math.round(size.height / 6));
+    const small = await sharp(photo.data, { raw })
+      .resize(smallW, smallH, { fit: 'cover', position: 'centre' })
+      .blur(6)
+      .linear(0.42, 0)
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const background = await sharp(small.data, { raw: { width: small.info.width, height: small.info.height, channels: small.info.channels } })
+      .resize(size.width, size.height, { fit: 'fill', kernel: 'cubic' })
+      .blur(3)
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    throwIfAborted(signal);
+
+    // 3. Composite and write an 8-bit sRGB PNG.
+    await sharp(background.data, { raw: { width: size.width, height: size.height, channels: background.info.channels } })
+      .composite([{ input: photo.data, raw, left: rect.left, top: rect.top }])
+      .toColourspace('srgb')
+      .png({ compressionLevel: 2, adaptiveFiltering: false })
+      .toFile(output);
+    return { path: output, width: size.width, height: size.height, photo: rect, source };
+  } finally {
+    await decodable.cleanup();
+  }
+}
+
+/**
+ * Check a canvas: exact size (canvasSize of the OUTPUT width/height and headroom, as given to
+ * makeCanvas), not uniform, and a sharp photo region present around the centre (the blurred
+ * background has almost no fine detail). Returns the detected photo rectangle.
+ */
+export async function validateCanvas(
+  path: string,
+  opts: { width: number; height: number; headroom?: number },
+): Promise<Rect> {
+  const expected = canvasSize(opts.width, opts.height, opts.headroom ?? DEFAULT_HEADROOM);
+  let meta: Metadata;
+  try {
+    meta = await sharp(path).metadata();
+  } catch (err) {
+    throw new MediaValidationError(`canvas is not a readable image: ${path}`, { cause: err });
+  }
+  if (meta.width !== expected.width || meta.height !== expected.height)
+    throw new MediaValidationError(`canvas is ${meta.width}x${meta.height}, expected ${expected.width}x${expected.height}`);
+  if ((meta.depth && meta.depth !== 'uchar') || (meta.channels !== 3 && meta.channels !== 4))
+    throw new MediaValidationError(`canvas must be 8-bit RGB, got ${meta.channels} channels of ${meta.depth}`);
+  const stats = await sharp(path).stats();
+  const maxStdev = Math.max(...stats.channels.slice(0, 3).map((c) => c.stdev));
+  if (maxStdev < 2) throw new MediaValidationError(`canvas is uniform (stdev ${maxStdev.toFixed(2)})`);
+
+  const { data, info } = await sharp(path).greyscale().raw().toBuffer({ resolveWithObject: true });
+  const rect = detectPhotoRect(data, info.width, info.height);
+  if (!rect) throw new MediaValidationError('canvas has no sharp photo region at its centre (only background)');
+  return rect;
+}
+
+/**
+ * Find the sharp photo inside a blurred background (greyscale raw). Column energy = mean |vertical
+ * gradient| down the column, row energy = mean |horizontal gradient| along the row. The blurred
+ * background scores ~0.1; photos score well above. Pure, exported for tests.
+ */
+export function detectPhotoRect(grey: Uint8Array, width: number, height: number): Rect | undefined {
+  const col = new Float64Array(width);
+  const row = new Float64Array(height);
+  for (let y = 1; y < height; y++) {
+    const o = y * width;
+    let r = 0;
+    for (let x = 1; x < width; x++) {
+      const v = grey[o + x]!;
+      col[x] = col[x]! + Math.abs(v - grey[o - width + x]!);
+      r += Math.abs(v - grey[o + x - 1]!);
+    }
+    row[y] = r / (width - 1);
+  }
+  for (let x = 0; x < width; x++) col[x] = col[x]! / (height - 1);
+  const centreMedian = (a: Float64Array, n: number) => {
+    const s = Array.from(a.subarray(Math.floor(n * 0.4), Math.ceil(n * 0.6))).sort((p, q) => p - q);
+    return s[Math.floor(s.length / 2)] ?? 0;
+  };
+  const cMed = centreMedian(col, width);
+  const rMed = centreMedian(row, height);
+  if (cMed < 0.6 || rMed < 0.6) return undefined;
+  const span = (a: Float64Array, n: number, thr: number) => {
+    let lo = 1;
+    while (lo < n - 1 && a[lo]! < thr) lo++;
+    let hi = n - 1;
+    while (hi > lo && a[hi]! < thr) hi--;
+    return [lo === 1 ? 0 : lo, hi] as const;
+  };
+  const [x0, x1] = span(col, width, Math.max(0.5, cMed * 0.2));
+  const [y0, y1] = span(row, height, Math.max(0.5, rMed * 0.2));
+  const rect = { left: x0, top: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 };
+  const cx = width / 2;
+  const cy = height / 2;
+  if (cx < rect.left || cx > rect.left + rect.width || cy < rect.top || cy > rect.top + rect.height) return undefined;
+  return rect;
+}

@@ -1,0 +1,134 @@
+/** Frame comparison (SSIM on luma) and clip validation. */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MediaValidationError } from './errors.js';
+import { ffprobe, runFfmpeg, type ProbeStream } from './ffmpeg.js';
+
+/** Luma (BT.709, limited range) of one video frame or one image, scaled to width×height. */
+export async function extractLuma(
+  source: string,
+  which: 'first' | 'last' | number | 'image',
+  size: { width: number; height: number },
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
+  const { width, height } = size;
+  const dir = await mkdtemp(join(tmpdir(), 'mt-cmp-'));
+  try {
+    const out = join(dir, 'y.gray');
+    const toY =
+      which === 'image'
+        ? `scale=${width}:${height}:flags=bicubic:out_color_matrix=bt709:out_range=tv,format=yuv420p,extractplanes=y`
+        : `scale=${width}:${height}:flags=bicubic,format=yuv420p,extractplanes=y`;
+    const args: string[] = [];
+    if (which === 'last') args.push('-sseof', '-1');
+    if (which === 'image') args.push('-f', 'image2', '-pattern_type', 'none');
+    args.push('-i', source);
+    const vf = typeof which === 'number' ? `select='eq(n\\,${which})',${toY}` : toY;
+    args.push('-vf', vf, '-fps_mode', 'passthrough');
+    if (which === 'first' || which === 'image' || typeof which === 'number') args.push('-frames:v', '1');
+    args.push('-f', 'rawvideo', '-pix_fmt', 'gray', out);
+    await runFfmpeg(args, { signal });
+    const data = await readFile(out);
+    const frame = width * height;
+    if (data.length < frame) throw new MediaValidationError(`no frame ${String(which)} in ${source}`);
+    return new Uint8Array(data.buffer, data.byteOffset + data.length - frame - ((data.length % frame) || 0), frame);
+  } finally {
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+/** Mean SSIM of two greyscale images (8×8 windows, stride 4, standard constants). Pure. */
+export function ssimGray(a: Uint8Array, b: Uint8Array, width: number, height: number): number {
+  const C1 = (0.01 * 255) ** 2;
+  const C2 = (0.03 * 255) ** 2;
+  const win = 8;
+  let total = 0;
+  let n = 0;
+  for (let y = 0; y + win <= height; y += 4) {
+    for (let x = 0; x + win <= width; x += 4) {
+      let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+      for (let j = 0; j < win; j++) {
+        const o = (y + j) * width + x;
+        for (let i = 0; i < win; i++) {
+          const p = a[o + i]!;
+          const q = b[o + i]!;
+          sa += p; sb += q; saa += p * p; sbb += q * q; sab += p * q;
+        }
+      }
+      const N = win * win;
+      const ma = sa / N, mb = sb / N;
+      const va = saa / N - ma * ma, vb = sbb / N - mb * mb, cov = sab / N - ma * mb;
+      total += ((2 * ma * mb + C1) * (2 * cov + C2)) / ((ma * ma + mb * mb + C1) * (va + vb + C2));
+      n++;
+    }
+  }
+  return n ? total / n : 0;
+}
+
+/** SSIM between a frame of a video and an image (e.g. a canvas), both at width×height. */
+export async function frameSimilarity(
+  videoPath: string,
+  which: 'first' | 'last' | number,
+  imagePath: string,
+  size: { width: number; height: number },
+  signal?: AbortSignal,
+): Promise<number> {
+  const [f, i] = [await extractLuma(videoPath, which, size, signal), await extractLuma(imagePath, 'image', size, signal)];
+  return ssimGray(f, i, size.width, size.height);
+}
+
+const fail = (reason: string): never => {
+  throw new MediaValidationError(reason);
+};
+
+/** The shared encode profile as seen by ffprobe. Throws MediaValidationError. */
+export function checkVideoStream(v: ProbeStream | undefined, o: { fps: number; width: number; height: number }, what: string): ProbeStream {
+  if (!v) return fail(`${what} has no video stream`);
+  if (v.codec_name !== 'h264') fail(`${what}: codec ${v.codec_name}, expected h264`);
+  if (v.profile !== 'High') fail(`${what}: H.264 profile ${v.profile}, expected High`);
+  if (v.pix_fmt !== 'yuv420p') fail(`${what}: pixel format ${v.pix_fmt}, expected yuv420p`);
+  if (v.width !== o.width || v.height !== o.height) fail(`${what}: ${v.width}x${v.height}, expected ${o.width}x${o.height}`);
+  if (v.r_frame_rate !== `${o.fps}/1`) fail(`${what}: frame rate ${v.r_frame_rate}, expected ${o.fps}/1`);
+  if (v.color_space && v.color_space !== 'bt709') fail(`${what}: colour space ${v.color_space}, expected bt709`);
+  return v;
+}
+
+export interface ValidateClipOptions {
+  frames: number;
+  fps: number;
+  width: number;
+  height: number;
+  /** Canvas the first frame must match (neutral framing). */
+  first?: string;
+  /** Canvas the last frame must match. */
+  last?: string;
+  minSsim?: number;
+  signal?: AbortSignal;
+}
+
+/** Validate a clip: exact frame count, size, fps, encode profile, no audio, first/last frames. */
+export async function validateClip(path: string, o: ValidateClipOptions): Promise<{ firstSsim?: number; lastSsim?: number }> {
+  const minSsim = o.minSsim ?? 0.9;
+  let probe;
+  try {
+    probe = await ffprobe(path, o.signal, { countFrames: true });
+  } catch (err) {
+    throw new MediaValidationError(`clip is not readable: ${(err as Error).message}`, { cause: err });
+  }
+  const v = checkVideoStream(probe.streams.find((s) => s.codec_type === 'video'), o, 'clip');
+  const count = Number(v.nb_read_frames);
+  if (count !== o.frames) fail(`clip has ${v.nb_read_frames} frames, expected ${o.frames}`);
+  if (probe.streams.some((s) => s.codec_type === 'audio')) fail('clip has an audio stream; clips must be video only');
+  const size = { width: o.width, height: o.height };
+  const out: { firstSsim?: number; lastSsim?: number } = {};
+  if (o.first) {
+    out.firstSsim = await frameSimilarity(path, 'first', o.first, size, o.signal);
+    if (out.firstSsim < minSsim) fail(`first frame does not match its canvas (SSIM ${out.firstSsim.toFixed(3)} < ${minSsim})`);
+  }
+  if (o.last) {
+    out.lastSsim = await frameSimilarity(path, 'last', o.last, size, o.signal);
+    if (out.lastSsim < minSsim) fail(`last frame does not match its canvas (SSIM ${out.lastSsim.toFixed(3)} < ${minSsim})`);
+  }
+  return out;
+}

@@ -1,0 +1,138 @@
+/** Joining clips, adding music, posters and final validation. */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { MediaValidationError, throwIfAborted } from './errors.js';
+import { ffprobe, runFfmpeg } from './ffmpeg.js';
+import { checkVideoStream } from './compare.js';
+
+/** Music: AAC-LC stereo 48 kHz at YouTube's recommended bitrate. */
+export const AUDIO_ARGS = ['-c:a', 'aac', '-profile:a', 'aac_low', '-b:a', '384k', '-ar', '48000', '-ac', '2'];
+/** Loudness target for online video (YouTube plays back at about -14 LUFS). */
+export const LOUDNORM = 'loudnorm=I=-14:TP=-1.5:LRA=11';
+export const MUSIC_FADE_IN_S = 2;
+export const MUSIC_FADE_OUT_S = 3;
+/** MP4 for upload: moov first; no edit lists (negative CTS offsets keep B-frame timing without one). */
+export const MP4_UPLOAD_ARGS = ['-movflags', '+faststart+negative_cts_offsets', '-use_editlist', '0'];
+
+const concatLine = (p: string) => `file '${resolve(p).replace(/'/g, "'\\''")}'`;
+
+/** Concat demuxer list text. Pure. */
+export function concatList(clips: readonly string[]): string {
+  return clips.map(concatLine).join('\n') + '\n';
+}
+
+/** Join clips in order by stream copy (they share the encode profile). */
+export async function concatClips(opts: { clips: string[]; output: string; signal?: AbortSignal; onProgress?: (f: number) => void }): Promise<void> {
+  if (opts.clips.length === 0) throw new RangeError('concatClips needs at least one clip');
+  throwIfAborted(opts.signal);
+  const dir = await mkdtemp(join(tmpdir(), 'mt-concat-'));
+  try {
+    const list = join(dir, 'list.txt');
+    await writeFile(list, concatList(opts.clips));
+    await runFfmpeg(['-f', 'concat', '-safe', '0', '-i', list, '-map', '0:v', '-c', 'copy', ...MP4_UPLOAD_ARGS, opts.output], {
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+/** Exact video duration from the stream (frames / rate), falling back to the container. */
+export async function videoDuration(path: string, signal?: AbortSignal): Promise<{ seconds: number; frames?: number; fps?: number }> {
+  const p = await ffprobe(path, signal);
+  const v = p.streams.find((s) => s.codec_type === 'video');
+  if (!v) throw new MediaValidationError(`${path} has no video stream`);
+  const [num, den] = (v.r_frame_rate ?? '0/1').split('/').map(Number);
+  const fps = num && den ? num / den : undefined;
+  const frames = v.nb_frames ? Number(v.nb_frames) : undefined;
+  if (fps && frames) return { seconds: frames / fps, frames, fps };
+  const seconds = Number(v.duration ?? p.format.duration);
+  if (!(seconds > 0)) throw new MediaValidationError(`${path} has no duration`);
+  return { seconds, ...(fps ? { fps } : {}) };
+}
+
+/** Audio filter for music: loop/trim to the video, loudness-normalise, fade in and out. Pure. */
+export function musicFilter(seconds: number): string {
+  const d = seconds.toFixed(6);
+  const fadeOut = Math.min(MUSIC_FADE_OUT_S, seconds / 3);
+  const fadeIn = Math.min(MUSIC_FADE_IN_S, seconds / 3);
+  return (
+    `[1:a]atrim=0:${d},asetpts=PTS-STARTPTS,${LOUDNORM},aresample=48000,` +
+    `aformat=sample_fmts=fltp:channel_layouts=stereo,` +
+    `afade=t=in:st=0:d=${fadeIn.toFixed(3)},afade=t=out:st=${(seconds - fadeOut).toFixed(6)}:d=${fadeOut.toFixed(3)}[a]`
+  );
+}
+
+/**
+ * The upload file: video stream copied; music looped/trimmed to the video, faded, loudness-normalised
+ * (single-pass loudnorm), AAC-LC 48 kHz stereo 384k. Without music a silent AAC track is added so
+ * every video has the same shape (players, editors and YouTube's processing all see audio).
+ */
+export async function finalizeVideo(opts: {
+  video: string;
+  music?: string | undefined;
+  output: string;
+  signal?: AbortSignal;
+  onProgress?: (fraction: number) => void;
+}): Promise<void> {
+  throwIfAborted(opts.signal);
+  const { seconds } = await videoDuration(opts.video, opts.signal);
+  const d = seconds.toFixed(6);
+  const args = ['-i', opts.video];
+  if (opts.music) {
+    args.push('-stream_loop', '-1', '-i', opts.music, '-filter_complex', musicFilter(seconds), '-map', '0:v:0', '-map', '[a]');
+  } else {
+    args.push('-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=stereo', '-map', '0:v:0', '-map', '1:a');
+  }
+  args.push('-c:v', 'copy', ...AUDIO_ARGS, '-t', d, ...MP4_UPLOAD_ARGS, opts.output);
+  await runFfmpeg(args, { signal: opts.signal, durationSeconds: seconds, onProgress: opts.onProgress });
+}
+
+/** A JPEG poster frame at `atSeconds` (full-range, BT.601 as JPEG viewers expect). */
+export async function makePoster(opts: { video: string; output: string; atSeconds: number; signal?: AbortSignal }): Promise<void> {
+  await runFfmpeg(
+    [
+      '-ss', String(Math.max(0, opts.atSeconds)), '-i', opts.video,
+      '-vf', 'scale=in_color_matrix=bt709:in_range=tv:out_color_matrix=bt601:out_range=pc,format=yuvj420p',
+      '-frames:v', '1', '-q:v', '2', '-update', '1', opts.output,
+    ],
+    { signal: opts.signal },
+  );
+}
+
+/** Validate the final video with ffprobe: duration within one frame, H.264 High yuv420p, AAC 48k if present. */
+export async function validateVideo(
+  path: string,
+  o: { expectFrames: number; fps: number; width: number; height: number; requireAudio?: boolean; signal?: AbortSignal },
+): Promise<{ durationSeconds: number; hasAudio: boolean }> {
+  let p;
+  try {
+    p = await ffprobe(path, o.signal);
+  } catch (err) {
+    throw new MediaValidationError(`video is not readable: ${(err as Error).message}`, { cause: err });
+  }
+  if (!/mp4/.test(p.format.format_name ?? '')) throw new MediaValidationError(`container ${p.format.format_name}, expected mp4`);
+  const v = checkVideoStream(p.streams.find((s) => s.codec_type === 'video'), o, 'video');
+  const expected = o.expectFrames / o.fps;
+  const frame = 1 / o.fps;
+  const vDur = Number(v.duration ?? p.format.duration);
+  if (!(Math.abs(vDur - expected) <= frame + 1e-6))
+    throw new MediaValidationError(`video lasts ${vDur.toFixed(3)}s, expected ${expected.toFixed(3)}s (±1 frame)`);
+  if (v.nb_frames && Number(v.nb_frames) !== o.expectFrames)
+    throw new MediaValidationError(`video has ${v.nb_frames} frames, expected ${o.expectFrames}`);
+  const a = p.streams.find((s) => s.codec_type === 'audio');
+  if (!a && o.requireAudio) throw new MediaValidationError('video has no audio track');
+  if (a) {
+    if (a.codec_name !== 'aac') throw new MediaValidationError(`audio codec ${a.codec_name}, expected aac`);
+    if (a.sample_rate !== '48000') throw new MediaValidationError(`audio sample rate ${a.sample_rate}, expected 48000`);
+    const aDur = Number(a.duration);
+    if (Number.isFinite(aDur) && Math.abs(aDur - expected) > frame + 0.05)
+      throw new MediaValidationError(`audio lasts ${aDur.toFixed(3)}s, video ${expected.toFixed(3)}s`);
+  }
+  const total = Number(p.format.duration);
+  if (Number.isFinite(total) && Math.abs(total - expected) > frame + 0.05)
+    throw new MediaValidationError(`file lasts ${total.toFixed(3)}s, expected ${expected.toFixed(3)}s`);
+  return { durationSeconds: vDur, hasAudio: !!a };
+}

@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import { connect, headers as natsHeaders, nanos, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
+import {
+  busNames,
+  HEADER_JOB_ID,
+  HEADER_TRACE_ID,
+  JobType,
+  type BusNames,
+  type CommandEnvelope,
+  type JobEvent,
+} from '@mt/contracts';
+import { config } from './config.js';
+import type { Logger } from './logger.js';
+import { traceparentFor } from './telemetry.js';
+
+export interface Bus {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  names: BusNames;
+}
+
+/**
+ * Connects to NATS and keeps reconnecting for ever: a NATS restart must never take a service down.
+ * Resolves once the first connection is up (it keeps trying until then).
+ */
+export async function connectBus(name: string, log: Logger, url = config.natsUrl): Promise<Bus> {
+  const nc = await connect({
+    servers: url.split(','),
+    name,
+    waitOnFirstConnect: true,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    pingInterval: 5_000,
+  });
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'reconnect') log.warn({ nats: s.type }, `nats ${s.type}`);
+    }
+  })();
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  return { nc, js, jsm, names: busNames(config.namespace) };
+}
+
+/** Creates or updates the streams and durable consumers; safe to call from every service at start. */
+export async function ensureTopology(bus: Bus): Promise<void> {
+  const { jsm, names } = bus;
+  const day = 24 * 3600 * 1e9;
+  await upsertStream(jsm, {
+    name: names.commandStream,
+    subjects: [names.commandWildcard],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    duplicate_window: nanos(10 * 60_000),
+    max_age: 7 * day,
+  });
+  await upsertStream(jsm, {
+    name: names.eventStream,
+    subjects: [names.eventWildcard],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    duplicate_window: nanos(10 * 60_000),
+    max_age: 7 * day,
+  });
+  await upsertStream(jsm, {
+    name: names.cancelStream,
+    subjects: [names.cancelWildcard],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    max_msgs_per_subject: 1,
+    max_age: 7 * day,
+  });
+  for (const type of JobType.options) {
+    await upsertConsumer(jsm, names.commandStream, {
+      durable_name: names.consumer(`cmd_${type}`),
+      filter_subject: names.command(type),
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(config.ackWaitMs),
+      // Unlimited here: the worker counts deliveries itself and ends the job `failed` with a reason
+      // after MT_MAX_DELIVER, instead of JetStream silently dropping it.
+      max_deliver: -1,
+      max_ack_pending: 1000,
+      deliver_policy: DeliverPolicy.All,
+    });
+  }
+  await upsertConsumer(jsm, names.eventStream, {
+    durable_name: names.projectorConsumer,
+    filter_subject: names.eventWildcard,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(30_000),
+    max_deliver: -1,
+    max_ack_pending: 1000,
+    deliver_policy: DeliverPolicy.All,
+  });
+}
+
+async function upsertStream(jsm: JetStreamManager, cfg: Parameters<JetStreamManager['streams']['add']>[0]): Promise<void> {
+  try {
+    await jsm.streams.add(cfg);
+  } catch (e) {
+    if (!/already in use/i.test(String((e as Error).message))) throw e;
+    const { name, retention: _r, storage: _s, ...rest } = cfg as { name: string; retention?: unknown; storage?: unknown };
+    await jsm.streams.update(name, rest);
+  }
+}
+
+async function upsertConsumer(jsm: JetStreamManager, stream: string, cfg: Parameters<JetStreamManager['consumers']['add']>[1]): Promise<void> {
+  try {
+    await jsm.consumers.add(stream, cfg);
+  } catch (e) {
+    if (!/already (exists|in use)|consumer.*exist/i.test(String((e as Error).message))) throw e;
+    await jsm.consumers.update(stream, cfg.durable_name!, { ack_wait: cfg.ack_wait, max_deliver: cfg.max_deliver, max_ack_pending: cfg.max_ack_pending });
+  }
+}
+
+export function messageHeaders(jobId: string, traceId: string, traceparent?: string): MsgHdrs {
+  const h = natsHeaders();
+  h.set(HEADER_JOB_ID, jobId);
+  h.set(HEADER_TRACE_ID, traceId);
+  h.set('traceparent', traceparent ?? traceparentFor(traceId));
+  return h;
+}
+
+export function headersToRecord(h: MsgHdrs | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!h) return out;
+  for (const k of h.keys()) out[k.toLowerCase()] = h.get(k);
+  return out;
+}
+
+/** Publishes a job command; `Nats-Msg-Id` = job id + attempt, so a re-publish is de-duplicated. */
+export async function publishCommand(bus: Bus, cmd: CommandEnvelope, traceparent?: string): Promise<void> {
+  await bus.js.publish(bus.names.command(cmd.type), JSON.stringify(cmd), {
+    msgID: `${cmd.job_id}:${cmd.attempt}`,
+    headers: messageHeaders(cmd.job_id, cmd.trace_id, traceparent),
+  });
+}
+
+export type EventInput = Omit<JobEvent, 'event_id' | 'at' | 'stage' | 'progress_percent' | 'detail_message' | 'result' | 'error'> &
+  Partial<Pick<JobEvent, 'event_id' | 'stage' | 'progress_percent' | 'detail_message' | 'result' | 'error'>>;
+
+export async function publishEvent(bus: Bus, e: EventInput): Promise<JobEvent> {
+  const event: JobEvent = {
+    stage: null,
+    progress_percent: null,
+    detail_message: null,
+    result: null,
+    error: null,
+    ...e,
+    event_id: e.event_id ?? randomUUID(),
+    at: new Date().toISOString(),
+  };
+  await bus.js.publish(bus.names.event(event.job_id, event.kind), JSON.stringify(event), {
+    msgID: event.event_id,
+    headers: messageHeaders(event.job_id, event.trace_id),
+  });
+  return event;
+}
+
+/** Records a cancel request: kept in a stream (last per job) so a worker that starts later sees it. */
+export async function publishCancel(bus: Bus, jobId: string, traceId: string): Promise<void> {
+  await bus.js.publish(bus.names.cancel(jobId), JSON.stringify({ job_id: jobId, at: new Date().toISOString() }), {
+    headers: messageHeaders(jobId, traceId),
+  });
+}
+
+export async function isCancelRequested(bus: Bus, jobId: string): Promise<boolean> {
+  try {
+    const m = await bus.jsm.streams.getMessage(bus.names.cancelStream, { last_by_subj: bus.names.cancel(jobId) });
+    return m !== null;
+  } catch (e) {
+    if (/no message found|not found/i.test(String((e as Error).message))) return false;
+    throw e;
+  }
+}

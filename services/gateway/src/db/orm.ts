@@ -1,0 +1,23 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { config } from '@mt/platform';
+import { entities } from './entities.js';
+import { Migration20261127000000_initial } from './migrations/Migration20261127000000_initial.js';
+
+export const migrationsList = [{ name: 'Migration20261127000000_initial', class: Migration20261127000000_initial }];
+
+export async function createOrm(clientUrl = config.databaseUrl): Promise<MikroORM> {
+  return MikroORM.init({
+    clientUrl,
+    entities,
+    extensions: [Migrator],
+    migrations: { migrationsList, transactional: true, allOrNothing: true, tableName: 'mikro_orm_migrations' },
+    pool: { min: 0, max: 10 },
+    debug: false,
+  });
+}
+
+/** Applies pending migrations (the only way the schema changes: no schema sync anywhere). */
+export async function migrate(orm: MikroORM): Promise<void> {
+  await orm.migrator.up();
+}

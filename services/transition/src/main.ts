@@ -1,0 +1,4 @@
+import { runWorkerService } from '@mt/platform';
+import { runLastClipJob, runTransitionJob } from './transition-job.js';
+
+await runWorkerService('transition', { transition: runTransitionJob, last_clip: runLastClipJob });

@@ -1,0 +1,39 @@
+import { classicTransition } from '@mt/media';
+
+export interface GenerateRequest {
+  from: string;
+  to: string;
+  output: string;
+  seconds: number;
+  fps: number;
+  size: { width: number; height: number };
+  seed: number;
+  signal: AbortSignal;
+  onProgress: (fraction: number) => void;
+}
+
+/** A way to make a transition clip from canvas A to canvas B. The generative provider slots in beside classic. */
+export interface TransitionProvider {
+  readonly name: 'classic' | 'generative';
+  generate(req: GenerateRequest): Promise<{ detail: string }>;
+}
+
+/** ffmpeg: slow Ken Burns motion on each photo, joined by an xfade-family transition picked by seed. */
+export const classicProvider: TransitionProvider = {
+  name: 'classic',
+  async generate(r) {
+    const plan = await classicTransition({
+      from: r.from,
+      to: r.to,
+      output: r.output,
+      seconds: r.seconds,
+      fps: r.fps,
+      width: r.size.width,
+      height: r.size.height,
+      seed: r.seed,
+      signal: r.signal,
+      onProgress: r.onProgress,
+    });
+    return { detail: `classic ${plan.transition}` };
+  },
+};
