@@ -148,6 +148,7 @@ export async function makeCanvas(opts: MakeCanvasOptions): Promise<CanvasResult>
     await sharp(background.data, { raw: { width: size.width, height: size.height, channels: background.info.channels } })
       .composite([{ input: photo.data, raw, left: rect.left, top: rect.top }])
       .toColourspace('srgb')
+      .removeAlpha()
       .png({ compressionLevel: 2, adaptiveFiltering: false })
       .toFile(output);
     return { path: output, width: size.width, height: size.height, photo: rect, source };

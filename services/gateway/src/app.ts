@@ -1,5 +1,6 @@
 import type { HttpBindings } from '@hono/node-server';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { stream } from 'hono/streaming';
 import type { Readable } from 'node:stream';
@@ -62,6 +63,12 @@ export function createApp(d: AppDeps) {
     await next();
     const route = c.req.routePath ?? 'unmatched';
     metrics.httpDuration.observe({ method: c.req.method, route, status: String(c.res.status) }, (performance.now() - t0) / 1000);
+  });
+
+  // JSON bodies are small; uploads stream past this limit on their own path.
+  app.use('/api/v1/*', async (c, next) => {
+    if (c.req.method === 'POST' && /\/assets$/.test(c.req.path)) return next();
+    return bodyLimit({ maxSize: 1024 * 1024, onError: (cc) => errorResponse(cc, 'payload_too_large', 'The request body is larger than 1 MB.') })(c, next);
   });
 
   const bus = () => {

@@ -1,5 +1,4 @@
 import { serve } from '@hono/node-server';
-import { bodyLimit } from 'hono/body-limit';
 import pg from 'pg';
 import {
   config,
@@ -18,7 +17,6 @@ import {
 import { createApp } from './app.js';
 import { Coordinator } from './coordinator.js';
 import { createOrm, migrate } from './db/orm.js';
-import { errorResponse } from './http-errors.js';
 import { JobStore } from './jobs.js';
 import { Outbox } from './outbox.js';
 import { ProjectStore } from './projects.js';
@@ -74,12 +72,6 @@ const { app } = createApp({
     await withTimeout(storage.ping(), 1_500).catch((e: Error) => (down.storage = e.message));
     return down;
   },
-});
-
-// JSON bodies are small; uploads stream past this limit on their own path.
-app.use('/api/v1/*', async (c, next) => {
-  if (/\/assets$/.test(c.req.path) && c.req.method === 'POST') return next();
-  return bodyLimit({ maxSize: 1024 * 1024, onError: (cc) => errorResponse(cc, 'payload_too_large', 'The request body is larger than 1 MB.') })(c, next);
 });
 
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) =>

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeCanvas } from './canvas.js';
+import { buildClassicArgs, classicTransition, CLASSIC_TRANSITIONS, planClassic } from './classic.js';
+import { MediaValidationError } from './errors.js';
+import { validateClip } from './compare.js';
+import { jerkQuantile, makeDotCanvas, trackDots } from './smoothness.js';
+import { photo, tempDir } from './testkit.js';
+
+let t: Awaited<ReturnType<typeof tempDir>>;
+const W = 1280;
+const H = 720;
+const FPS = 30;
+beforeAll(async () => {
+  t = await tempDir();
+  await makeCanvas({ input: photo('kodak/kodim01.png'), output: t.file('a.png'), width: W, height: H });
+  await makeCanvas({ input: photo('people_pd/louis_armstrong_gottlieb.jpg'), output: t.file('b.png'), width: W, height: H });
+});
+afterAll(async () => {
+  await t.cleanup();
+});
+
+describe('planClassic', () => {
+  it('is deterministic from the seed and keeps the transition in the middle', () => {
+    const p = planClassic({ seconds: 6, fps: 30, seed: 'photo-7', headroom: 1.25 });
+    expect(planClassic({ seconds: 6, fps: 30, seed: 'photo-7', headroom: 1.25 })).toEqual(p);
+    expect(p.frames).toBe(180);
+    expect(p.transitionFrames).toBeGreaterThanOrEqual(45);
+    expect(p.transitionFrames).toBeLessThanOrEqual(75);
+    expect(p.offsetFrames * 2 + p.transitionFrames).toBeGreaterThanOrEqual(179);
+    expect(p.a.zoom).toBeGreaterThanOrEqual(0.08);
+    expect(p.a.zoom).toBeLessThanOrEqual(0.12);
+    const picks = new Set(Array.from({ length: 40 }, (_, i) => planClassic({ seconds: 6, fps: 30, seed: i, headroom: 1.25 }).transition));
+    expect(picks.size).toBeGreaterThan(2);
+    for (const x of picks) expect(CLASSIC_TRANSITIONS).toContain(x);
+  });
+  it('builds a single ffmpeg graph with sub-pixel perspective motion, no zoompan', () => {
+    const plan = planClassic({ seconds: 4, fps: 30, seed: 1, headroom: 1.25 });
+    const args = buildClassicArgs({ plan, from: 'a.png', to: 'b.png', output: 'o.mp4', width: W, height: H, canvas: { width: 1600, height: 900 } });
+    const graph = args[args.indexOf('-filter_complex') + 1]!;
+    expect(graph).toMatch(/perspective=.*interpolation=cubic:sense=source:eval=frame/);
+    expect(graph).not.toMatch(/zoompan/);
+    expect(args.slice(args.indexOf('-frames:v'), args.indexOf('-frames:v') + 2)).toEqual(['-frames:v', '120']);
+  });
+});
+
+describe('classicTransition', () => {
+  it('4 s 720p: exact frames, shared profile, starts on A and ends on B', async () => {
+    const out = t.file('ab.mp4');
+    const seen: number[] = [];
+    const plan = await classicTransition({ from: t.file('a.png'), to: t.file('b.png'), output: out, seconds: 4, fps: FPS, width: W, height: H, seed: 'ab', onProgress: (f) => seen.push(f) });
+    expect(plan.frames).toBe(120);
+    expect(seen.at(-1)).toBe(1);
+    const r = await validateClip(out, { frames: 120, fps: FPS, width: W, height: H, first: t.file('a.png'), last: t.file('b.png'), minSsim: 0.95 });
+    expect(r.firstSsim).toBeGreaterThan(0.95);
+    expect(r.lastSsim).toBeGreaterThan(0.95);
+    // and the reverse does not match: validateClip really compares
+    await expect(validateClip(out, { frames: 120, fps: FPS, width: W, height: H, first: t.file('b.png') })).rejects.toBeInstanceOf(MediaValidationError);
+    await expect(validateClip(out, { frames: 121, fps: FPS, width: W, height: H })).rejects.toThrow(/120 frames/);
+  }, 60_000);
+
+  it('camera motion is sub-pixel smooth (p90 change in motion < 0.12 px/frame²; zoompan ≈ 1)', async () => {
+    const dots = t.file('dots.png');
+    await makeDotCanvas(dots, 1600, 900);
+    const out = t.file('dots.mp4');
+    const plan = await classicTransition({ from: dots, to: dots, output: out, seconds: 4, fps: FPS, width: W, height: H, seed: 'smooth', transition: 'fade' });
+    const a = await trackDots(out, W, H, 0, plan.offsetFrames);
+    const b = await trackDots(out, W, H, plan.offsetFrames + plan.transitionFrames, plan.frames);
+    // the camera really moves (several pixels) ...
+    const moved = Math.max(...a.map((track) => Math.hypot(track.at(-1)![0] - track[0]![0], track.at(-1)![1] - track[0]![1])));
+    expect(moved).toBeGreaterThan(1);
+    // ... smoothly
+    const jerk = Math.max(jerkQuantile(a), jerkQuantile(b));
+    console.log(`smoothness p90 = ${jerk.toFixed(4)} px/frame²`);
+    expect(jerk).toBeLessThan(0.12);
+  }, 60_000);
+});
