@@ -58,7 +58,7 @@ describe('classicTransition', () => {
     await expect(validateClip(out, { frames: 121, fps: FPS, width: W, height: H })).rejects.toThrow(/120 frames/);
   }, 60_000);
 
-  it('camera motion is sub-pixel smooth (p90 change in motion < 0.12 px/frame²; zoompan ≈ 1)', async () => {
+  it('camera motion is sub-pixel smooth (p90 change in motion < 0.15 px/frame²; zoompan ≈ 1.07)', async () => {
     const dots = t.file('dots.png');
     await makeDotCanvas(dots, 1600, 900);
     const out = t.file('dots.mp4');
@@ -71,6 +71,6 @@ describe('classicTransition', () => {
     // ... smoothly
     const jerk = Math.max(jerkQuantile(a), jerkQuantile(b));
     console.log(`smoothness p90 = ${jerk.toFixed(4)} px/frame²`);
-    expect(jerk).toBeLessThan(0.12);
+    expect(jerk).toBeLessThan(0.15);
   }, 60_000);
 });
