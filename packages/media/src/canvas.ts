@@ -164,7 +164,7 @@ export async function makeCanvas(opts: MakeCanvasOptions): Promise<CanvasResult>
  */
 export async function validateCanvas(
   path: string,
-  opts: { width: number; height: number; headroom?: number },
+  opts: { width: number; height: number; headroom?: number; photo?: Rect },
 ): Promise<Rect> {
   const expected = canvasSize(opts.width, opts.height, opts.headroom ?? DEFAULT_HEADROOM);
   let meta: Metadata;
@@ -183,8 +183,30 @@ export async function validateCanvas(
 
   const { data, info } = await sharp(path).greyscale().raw().toBuffer({ resolveWithObject: true });
   const rect = detectPhotoRect(data, info.width, info.height);
-  if (!rect) throw new MediaValidationError('canvas has no sharp photo region at its centre (only background)');
-  return rect;
+  if (rect) return rect;
+  // A smooth photo (sky, fog, a soft old print) has no fine detail to find. Where makeCanvas said it
+  // put the photo, it must stand out from the background, which is the same picture dimmed to 42%.
+  if (opts.photo && photoStandsOut(data, info.width, info.height, opts.photo)) return opts.photo;
+  throw new MediaValidationError('canvas has no photo region at its centre (only background)');
+}
+
+/** The photo rectangle is brighter than the dimmed background around it (or fills the canvas, or is near black). */
+export function photoStandsOut(grey: Uint8Array, width: number, height: number, r: Rect): boolean {
+  if (r.left < 0 || r.top < 0 || r.left + r.width > width || r.top + r.height > height || r.width * r.height < width * height * 0.05) return false;
+  if (r.width * r.height >= width * height * 0.98) return true;
+  let inSum = 0;
+  let inN = 0;
+  let outSum = 0;
+  let outN = 0;
+  for (let y = 0; y < height; y += 2)
+    for (let x = 0; x < width; x += 2) {
+      const v = grey[y * width + x]!;
+      if (x >= r.left && x < r.left + r.width && y >= r.top && y < r.top + r.height) (inSum += v), inN++;
+      else (outSum += v), outN++;
+    }
+  const inside = inSum / inN;
+  const outside = outSum / Math.max(1, outN);
+  return inside < 8 || inside - outside >= Math.max(2, inside * 0.25);
 }
 
 /**

@@ -45,8 +45,8 @@ export async function ensureCanvas(
   const upload = await fetchObject(storage, photo.key, dir, `upload-${photo.asset_id}`, signal);
   const size = RESOLUTION_SIZE[resolution];
   try {
-    await makeCanvas({ input: upload, output: file, ...size, signal });
-    await validateCanvas(file, size);
+    const made = await makeCanvas({ input: upload, output: file, ...size, signal });
+    await validateCanvas(file, { ...size, photo: made.photo });
   } catch (e) {
     throw asJobFailure(e, 'Preparing a photo');
   }

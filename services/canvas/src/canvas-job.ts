@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { objectKeys, RESOLUTION_SIZE } from '@mt/contracts';
-import { makeCanvas, validateCanvas } from '@mt/media';
+import { makeCanvas, validateCanvas, type Rect } from '@mt/media';
 import { asJobFailure, fetchObject, type JobHandler } from '@mt/platform';
 
 /**
@@ -13,7 +13,7 @@ export const runCanvasJob: JobHandler<'canvas'> = async (ctx) => {
   const size = RESOLUTION_SIZE[resolution];
   await ctx.stage('canvas_start', 0, `${photos.length} photos`);
   await ctx.stage('canvas_generate', 2);
-  const made: { asset_id: string; key: string; file: string; n: number }[] = [];
+  const made: { asset_id: string; key: string; file: string; n: number; photo: Rect }[] = [];
   const canvases: { asset_id: string; key: string }[] = [];
   for (const [i, photo] of photos.entries()) {
     const key = objectKeys.canvas(project_id, photo.asset_id, resolution);
@@ -21,18 +21,19 @@ export const runCanvasJob: JobHandler<'canvas'> = async (ctx) => {
     if (await ctx.storage.head(key)) continue;
     const input = await fetchObject(ctx.storage, photo.key, ctx.dir, `upload-${i}`, ctx.signal);
     const file = path.join(ctx.dir, `canvas-${i}.png`);
+    let rect: Rect;
     try {
-      await makeCanvas({ input, output: file, ...size, signal: ctx.signal });
+      rect = (await makeCanvas({ input, output: file, ...size, signal: ctx.signal })).photo;
     } catch (e) {
       throw asJobFailure(e, `Photo ${i + 1}`);
     }
-    made.push({ asset_id: photo.asset_id, key, file, n: i + 1 });
+    made.push({ asset_id: photo.asset_id, key, file, n: i + 1, photo: rect });
     ctx.progress(2 + Math.round(((i + 1) / photos.length) * 78), `Photo ${i + 1} of ${photos.length}`);
   }
   await ctx.stage('canvas_validate', 80, `Checking ${made.length} canvases`);
   for (const [j, m] of made.entries()) {
     try {
-      await validateCanvas(m.file, size);
+      await validateCanvas(m.file, { ...size, photo: m.photo });
     } catch (e) {
       throw asJobFailure(e, `Photo ${m.n}`);
     }

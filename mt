@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# MemorialTube's launcher: puts the project's Node.js 24 (installed by ./setup.sh into .tools/) first
+# on PATH and runs a project script.
+#   ./mt demo [--photos DIR] [--music FILE]   start the stack, make a memorial video, print where it is
+#   ./mt start                                every service (Ctrl-C stops them)
+#   ./mt memorial --photos DIR --out FILE     the CLI against a running gateway
+#   ./mt test | test:chaos | bench | typecheck | lint
+set -euo pipefail
+cd "$(dirname "$0")"
+export PATH="$PWD/.tools/node/bin:$PATH"
+cmd=${1:-help}; shift || true
+case "$cmd" in
+  demo) exec node --import tsx scripts/demo.ts "$@" ;;
+  start|memorial|test|test:chaos|bench|typecheck|lint) exec pnpm -s run "$cmd" "$@" ;;
+  *) sed -n '2,8p' "$0"; exit 2 ;;
+esac

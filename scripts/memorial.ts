@@ -1,0 +1,185 @@
+// `pnpm memorial`: make a memorial video from a folder of photos through a running gateway.
+//   pnpm memorial --photos DIR [--music FILE] [--title T] [--name N] [--born Y] [--died Y]
+//                 [--seconds 6|10] [--resolution 720p|1080p] [--style auto|classic|generative] --out FILE
+// Shows a progress bar with the current stage; Ctrl-C cancels the job.
+import { createWriteStream } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+
+const PHOTO_EXT = /\.(jpe?g|png|webp|tiff?|heic|heif|gif|avif)$/i;
+const STAGE_WORDS: Record<string, string> = {
+  queued: 'waiting for a worker',
+  pipeline_prepare: 'getting ready',
+  canvas_start: 'preparing the photos',
+  canvas_generate: 'preparing the photos',
+  canvas_validate: 'checking the photos',
+  canvas_done: 'photos ready',
+  transition_start: 'making transitions',
+  transition_generate: 'making transitions',
+  transition_validate: 'checking transitions',
+  transition_done: 'making transitions',
+  last_clip_start: 'the closing scene',
+  last_clip_generate: 'the closing scene',
+  last_clip_finalize: 'the closing scene',
+  last_clip_done: 'the closing scene',
+  render_start: 'putting the video together',
+  render_concat: 'putting the video together',
+  render_finalize: 'adding the music',
+  render_done: 'finishing',
+  pipeline_done: 'done',
+};
+
+export interface MemorialOptions {
+  url: string;
+  photos: string;
+  music?: string;
+  title: string;
+  name?: string;
+  born?: string;
+  died?: string;
+  seconds: 6 | 10;
+  resolution: '720p' | '1080p';
+  style: 'auto' | 'classic' | 'generative';
+  out: string;
+  log?: (line: string) => void;
+}
+
+class CliError extends Error {}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function call(url: string, init?: RequestInit): Promise<any> {
+  let r: Response;
+  try {
+    r = await fetch(url, init);
+  } catch (e) {
+    throw new CliError(`cannot reach MemorialTube at ${new URL(url).origin} (${(e as Error).message}). Is it running? Start it with ./mt start`);
+  }
+  const body = (r.status === 204 ? null : await r.json().catch(() => null)) as { error?: { message?: string; code?: string } } | null;
+  if (!r.ok) throw new CliError(body?.error?.message ? `${body.error.message} (${r.status} ${body.error.code})` : `HTTP ${r.status} from ${url}`);
+  return body;
+}
+
+function bar(percent: number, width = 30): string {
+  const n = Math.round((percent / 100) * width);
+  return `[${'#'.repeat(n)}${'.'.repeat(width - n)}] ${percent.toFixed(0).padStart(3)}%`;
+}
+
+/** Creates the memorial, uploads, runs it with a progress bar, downloads the video to `out`. */
+export async function makeMemorial(o: MemorialOptions): Promise<{ projectId: string; out: string; seconds: number }> {
+  const log = o.log ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const api = `${o.url.replace(/\/$/, '')}/api/v1`;
+  const files = (await readdir(o.photos)).filter((f) => PHOTO_EXT.test(f)).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  if (files.length < 2) throw new CliError(`${o.photos} has ${files.length} photo(s); a memorial video needs at least 2 (JPEG, PNG, WebP, TIFF, HEIC, GIF).`);
+
+  const project = await call(`${api}/projects`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ title: o.title, subject_name: o.name, born: o.born, died: o.died, transition_seconds: o.seconds, resolution: o.resolution, transition_style: o.style }),
+  });
+  log(`Memorial "${project.title}" (${project.id}): uploading ${files.length} photos${o.music ? ' and music' : ''}`);
+  const refused: string[] = [];
+  for (const f of [...files.map((f) => path.join(o.photos, f)), ...(o.music ? [o.music] : [])]) {
+    const form = new FormData();
+    form.append('files', new Blob([new Uint8Array(await readFile(f))]), path.basename(f));
+    try {
+      await call(`${api}/projects/${project.id}/assets`, { method: 'POST', body: form });
+    } catch (e) {
+      if (!(e instanceof CliError)) throw e;
+      refused.push(`${path.basename(f)}: ${e.message}`);
+    }
+  }
+  for (const r of refused) log(`  refused ${r}`);
+  const job = await call(`${api}/projects/${project.id}/run`, { method: 'POST' });
+  log(`Making the video (job ${job.id}, trace ${job.trace_id})`);
+
+  let cancelled = false;
+  const onSigint = () => {
+    if (cancelled) process.exit(130);
+    cancelled = true;
+    log('\nCancelling…');
+    void call(`${api}/jobs/${job.id}/cancel`, { method: 'POST' }).catch(() => {});
+  };
+  process.on('SIGINT', onSigint);
+  const tty = process.stdout.isTTY;
+  let lastLine = '';
+  let current: any;
+  try {
+    for (;;) {
+      current = await call(`${api}/jobs/${job.id}`);
+      const rt = current.runtime;
+      const words = STAGE_WORDS[rt.stage] ?? rt.stage;
+      const line = `${bar(rt.progress_percent)} ${words}${rt.detail_message ? ` — ${rt.detail_message}` : ''}`;
+      if (tty) process.stdout.write(`\r${line.slice(0, (process.stdout.columns ?? 100) - 1).padEnd(Math.min(lastLine.length, (process.stdout.columns ?? 100) - 1))}`);
+      else if (words !== STAGE_WORDS[lastLine] && line !== lastLine) log(line);
+      lastLine = tty ? line : rt.stage;
+      if (['succeeded', 'failed', 'canceled'].includes(current.status)) break;
+      await sleep(500);
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    if (tty) process.stdout.write('\n');
+  }
+  if (current.status === 'canceled') throw new CliError('The memorial was cancelled.');
+  if (current.status === 'failed') throw new CliError(`The memorial could not be made: ${current.error?.message ?? 'unknown reason'} (${current.error?.code}, stage ${current.error?.stage})`);
+
+  const res = await fetch(`${api}/projects/${project.id}/video`);
+  if (!res.ok || !res.body) throw new CliError(`downloading the video failed (HTTP ${res.status})`);
+  await pipeline(Readable.fromWeb(res.body as never), createWriteStream(o.out));
+  const size = (await stat(o.out)).size;
+  log(`Done: ${path.resolve(o.out)} (${(size / 1048576).toFixed(1)} MB, ${current.result?.duration_seconds ?? '?'} s)`);
+  return { projectId: project.id, out: path.resolve(o.out), seconds: current.result?.duration_seconds ?? 0 };
+}
+
+export function parseMemorialArgs(argv: string[]): Omit<MemorialOptions, 'out' | 'photos'> & { out?: string; photos?: string } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      photos: { type: 'string' },
+      music: { type: 'string' },
+      title: { type: 'string' },
+      name: { type: 'string' },
+      born: { type: 'string' },
+      died: { type: 'string' },
+      seconds: { type: 'string', default: '6' },
+      resolution: { type: 'string', default: '1080p' },
+      style: { type: 'string', default: 'auto' },
+      out: { type: 'string' },
+      url: { type: 'string', default: process.env.MT_URL ?? 'http://127.0.0.1:8080' },
+    },
+  });
+  if (!['6', '10'].includes(values.seconds!)) throw new CliError('--seconds must be 6 or 10');
+  if (!['720p', '1080p'].includes(values.resolution!)) throw new CliError('--resolution must be 720p or 1080p');
+  if (!['auto', 'classic', 'generative'].includes(values.style!)) throw new CliError('--style must be auto, classic or generative');
+  return {
+    url: values.url!,
+    photos: values.photos,
+    music: values.music,
+    title: values.title ?? (values.name ? `In memory of ${values.name}` : 'In loving memory'),
+    name: values.name,
+    born: values.born,
+    died: values.died,
+    seconds: Number(values.seconds) as 6 | 10,
+    resolution: values.resolution as '720p' | '1080p',
+    style: values.style as 'auto',
+    out: values.out,
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  try {
+    const o = parseMemorialArgs(process.argv.slice(2));
+    if (!o.photos || !o.out) throw new CliError('usage: pnpm memorial --photos DIR [--music FILE] [--title T] [--seconds 6|10] --out FILE');
+    await makeMemorial(o as MemorialOptions);
+  } catch (e) {
+    if (e instanceof CliError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      console.error(`memorial: ${(e as Error).message}`);
+      process.exit(1);
+    }
+    throw e;
+  }
+}
