@@ -31,6 +31,7 @@ import type { Outbox } from './outbox.js';
 import { assetDto, projectDto, type ProjectStore } from './projects.js';
 import { acceptUpload } from './uploads.js';
 import { mountDocs } from './docs.js';
+import { mountWeb } from './web.js';
 
 export interface AppDeps {
   jobs: JobStore;
@@ -271,5 +272,6 @@ export function createApp(d: AppDeps) {
   app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
   app.doc('/openapi.json', { openapi: '3.0.3', info: { title: 'MemorialTube API', version: '1.0.0', description: 'Photos in, a memorial video out.' }});
   mountDocs(app);
+  mountWeb(app);
   return { app, api };
 }

@@ -9,7 +9,11 @@ export interface GenerateRequest {
   size: { width: number; height: number };
   seed: number;
   signal: AbortSignal;
+  /** Progress within the current phase, 0..1. */
   onProgress: (fraction: number) => void;
+  /** Called when a provider that checks its own result moves from making it to checking it. */
+  onPhase?: (phase: 'validate') => Promise<void>;
+  log?: { info(o: object, m: string): void; warn(o: object, m: string): void };
 }
 
 /** A way to make a transition clip from canvas A to canvas B. The generative provider slots in beside classic. */

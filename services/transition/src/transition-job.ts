@@ -1,65 +1,82 @@
 import path from 'node:path';
+import { text } from 'node:stream/consumers';
 import { objectKeys, RESOLUTION_SIZE } from '@mt/contracts';
 import { lastClip, validateClip } from '@mt/media';
-import { asJobFailure, ensureCanvas, type JobContext, type JobHandler } from '@mt/platform';
-import { classicProvider, type TransitionProvider } from './provider.js';
+import { asJobFailure, ensureCanvas, type JobContext, type JobHandler, type Storage } from '@mt/platform';
+import { readGenerativeConfig } from './generative-config.js';
+import { GenerativeProvider } from './generative.js';
+import { makeClip, type ClipOutcome } from './make-clip.js';
+import { classicProvider } from './provider.js';
 
-/**
- * Picks the provider for a style. No model server is wired in yet, so `auto` and `generative` fall
- * back to classic (the seed's rule: a generative failure always falls back), and say so.
- */
-export function chooseProvider(style: 'auto' | 'generative' | 'classic'): { provider: TransitionProvider; fallback_reason: string | null } {
-  if (style === 'generative') return { provider: classicProvider, fallback_reason: 'no model server configured' };
-  return { provider: classicProvider, fallback_reason: null };
+export { chooseProvider } from './make-clip.js';
+
+/** The model server of this process, read from the environment once (a bad value stops the start-up, naming it). */
+const generativeConfig = readGenerativeConfig();
+let generative: GenerativeProvider | null = generativeConfig.url ? new GenerativeProvider({ ...generativeConfig, url: generativeConfig.url }) : null;
+
+/** Tests swap the provider (or remove it) without environment variables. */
+export function setGenerativeProvider(p: GenerativeProvider | null): void {
+  generative = p;
 }
+
+/** The clip's record beside it: which provider made it, so a redelivered command reports the same. */
+const metaKey = (clipKey: string) => clipKey.replace(/\.mp4$/, '.json');
 
 /** The clip of a job already stored (a redelivered command): reuse it, never make a second one. */
 async function existingClip(ctx: JobContext<'transition' | 'last_clip'>, key: string) {
   return (await ctx.storage.head(key)) !== null;
 }
 
-/** transition_start → transition_generate → transition_validate → transition_done. */
+async function storedOutcome(storage: Storage, clipKey: string): Promise<Partial<ClipOutcome>> {
+  try {
+    if (!(await storage.head(metaKey(clipKey)))) return {};
+    return JSON.parse(await text((await storage.getStream(metaKey(clipKey))).body)) as Partial<ClipOutcome>;
+  } catch {
+    return {};
+  }
+}
+
+/** transition_start → transition_generate → transition_validate → transition_done (generate/validate again on a retry or fallback). */
 export const runTransitionJob: JobHandler<'transition'> = async (ctx) => {
   const p = ctx.cmd.payload;
   const size = RESOLUTION_SIZE[p.resolution];
   const frames = p.seconds * p.fps;
   const clipKey = objectKeys.clip(p.project_id, ctx.cmd.job_id);
-  const { provider, fallback_reason } = chooseProvider(p.style);
-  const result = { clip_key: clipKey, frames, provider: provider.name, attempts: 1, fallback_reason };
   await ctx.stage('transition_start', 0, `${p.seconds} s transition`);
   if (await existingClip(ctx, clipKey)) {
+    const before = await storedOutcome(ctx.storage, clipKey);
     await ctx.stage('transition_done', 100, 'Already made');
-    return result;
+    return { clip_key: clipKey, frames, provider: before.provider ?? 'classic', attempts: before.attempts ?? 1, fallback_reason: before.fallback_reason ?? null };
   }
   const a = await ensureCanvas(ctx.storage, p.project_id, p.from, p.resolution, ctx.dir, ctx.signal).catch((e: unknown) => { throw asJobFailure(e, 'The first photo'); });
   const b = await ensureCanvas(ctx.storage, p.project_id, p.to, p.resolution, ctx.dir, ctx.signal).catch((e: unknown) => { throw asJobFailure(e, 'The second photo'); });
-  await ctx.stage('transition_generate', 5, `Making the transition (${provider.name})`);
   const output = path.join(ctx.dir, 'clip.mp4');
-  let detail: string;
+  // generate: 5..85 %, validate: 86..99 % (a retry or the fallback enters the stages again; progress never goes back).
+  let span: [number, number] = [5, 85];
+  let outcome: ClipOutcome;
   try {
-    ({ detail } = await provider.generate({
-      from: a.file,
-      to: b.file,
-      output,
-      seconds: p.seconds,
-      fps: p.fps,
-      size,
-      seed: p.seed,
-      signal: ctx.signal,
-      onProgress: (f) => ctx.progress(5 + f * 80),
-    }));
+    outcome = await makeClip({
+      style: p.style,
+      generative,
+      classic: classicProvider,
+      request: { from: a.file, to: b.file, output, seconds: p.seconds, fps: p.fps, size, seed: p.seed, signal: ctx.signal, log: ctx.log },
+      phase: async (phase, detail) => {
+        span = phase === 'generate' ? [5, 85] : [86, 99];
+        await ctx.stage(phase === 'generate' ? 'transition_generate' : 'transition_validate', span[0], detail);
+      },
+      progress: (f) => ctx.progress(span[0] + f * (span[1] - span[0])),
+      validateClassic: async (file) => {
+        await validateClip(file, { frames, fps: p.fps, ...size, first: a.file, last: b.file, signal: ctx.signal });
+      },
+    });
   } catch (e) {
     throw asJobFailure(e, 'Making the transition');
   }
-  await ctx.stage('transition_validate', 86, 'Checking frames, size and the first and last pictures');
-  try {
-    await validateClip(output, { frames, fps: p.fps, ...size, first: a.file, last: b.file, signal: ctx.signal });
-  } catch (e) {
-    throw asJobFailure(e, 'The transition clip');
-  }
   await ctx.storage.putFile(clipKey, output, 'video/mp4', ctx.signal).catch((e: unknown) => { throw asJobFailure(e, 'Storing the clip'); });
+  const { provider, attempts, fallback_reason, detail, failures } = outcome;
+  await ctx.storage.putBytes(metaKey(clipKey), JSON.stringify({ provider, attempts, fallback_reason, failures }), 'application/json').catch((e: unknown) => ctx.log.warn({ err: e }, 'clip record not stored'));
   await ctx.stage('transition_done', 100, detail);
-  return { ...result, detail };
+  return { clip_key: clipKey, frames, provider, attempts, fallback_reason, detail, failures };
 };
 
 /** last_clip_start → last_clip_generate → last_clip_finalize → last_clip_done. */

@@ -1,0 +1,52 @@
+// Browser-test helpers: the system Chromium driven by playwright-core (never a downloaded browser),
+// screenshots under test-output/screenshots, and axe-core checks of each page state.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { OUTPUT } from '../lib/stack.js';
+
+export const SHOTS = path.join(OUTPUT, 'screenshots');
+const CHROMIUM = process.env.MT_CHROMIUM ?? '/usr/bin/chromium';
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+export async function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export async function shot(page: Page, name: string): Promise<string> {
+  mkdirSync(SHOTS, { recursive: true });
+  const file = path.join(SHOTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true, animations: 'disabled', caret: 'hide' });
+  return file;
+}
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: Array<{ target: unknown; failureSummary?: string }>;
+}
+
+/** Every axe run of this test file, by page state, written to test-output/screenshots/axe.json. */
+export const axeReport: Record<string, { violations: Array<{ id: string; impact: string | null; help: string; nodes: number }>; passes: number }> = {};
+
+/** Runs axe-core on the page as it is now; returns the serious and critical violations. */
+export async function axe(page: Page, state: string): Promise<AxeViolation[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  const r = await page.evaluate(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const res = await (window as any).axe.run(document, { resultTypes: ['violations'] });
+    return {
+      passes: res.passes.length as number,
+      violations: res.violations.map((v: AxeViolation) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })) })) as AxeViolation[],
+    };
+  });
+  axeReport[state] = { passes: r.passes, violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length })) };
+  mkdirSync(SHOTS, { recursive: true });
+  writeFileSync(path.join(SHOTS, 'axe.json'), JSON.stringify(axeReport, null, 2));
+  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}

@@ -1,0 +1,336 @@
+// The families' page end to end in a real (headless) Chromium against the real stack: create a
+// memorial, upload photos (one refused with the server's reason) and music, reorder by dragging and by
+// keyboard, run it and watch the progress, play and seek the video, remake one transition, stop a
+// second memorial mid-run, and read it all in Korean and English, on a desktop and a phone-width screen.
+// Each step leaves a screenshot in test-output/screenshots and must pass axe (no serious/critical).
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Api } from '../lib/api.js';
+import { CORPUS, Stack } from '../lib/stack.js';
+import { axe, launch, shot } from './browser.js';
+
+const PHOTOS = ['mlw_01_1946_piano.jpg', 'mlw_03_1947_cbs_studio.jpg', 'mlw_05_1947_cafe_society.jpg'].map((f) =>
+  path.join(CORPUS, 'photos/person_mary_lou_williams', f),
+);
+const MUSIC = path.join(CORPUS, 'audio/bach_goldberg_aria_da_capo_ishizaka_cc0.ogg');
+
+const stack = new Stack();
+let api: Api;
+let browser: Browser;
+let ctx: BrowserContext;
+let page: Page;
+let base: string;
+let memorialId: string;
+const pageErrors: string[] = [];
+
+async function expectAccessible(p: Page, state: string) {
+  const bad = await axe(p, state);
+  expect(bad.map((v) => `${v.id} (${v.impact}): ${v.help} → ${JSON.stringify(v.nodes.map((n) => n.target))}`), state).toEqual([]);
+}
+
+/** File names of the photos as the page shows them, in order. */
+const tileNames = (p: Page) => p.locator('#photo-grid .tile-done .tile-name').allTextContents();
+
+beforeAll(async () => {
+  const [e, b] = await Promise.all([stack.start(), launch()]);
+  base = e.url;
+  api = new Api(e.url);
+  browser = b;
+  ctx = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 900 } });
+  page = await ctx.newPage();
+  page.on('pageerror', (err) => pageErrors.push(String(err)));
+  page.on('dialog', (d) => void d.accept());
+});
+afterAll(async () => {
+  await browser?.close();
+  await stack.stop();
+});
+
+describe('the families page', () => {
+  it('is served by the gateway as small static files with safe paths', async () => {
+    const index = await fetch(`${base}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(index.headers.get('content-security-policy')).toContain("default-src 'self'");
+    const html = await index.text();
+    expect(html).toContain('/web/app.js');
+    const js = await fetch(`${base}/web/app.js`);
+    expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
+    const etag = js.headers.get('etag')!;
+    expect((await fetch(`${base}/web/app.js`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    expect((await fetch(`${base}/web/style.css`)).headers.get('content-type')).toMatch(/^text\/css/);
+    for (const bad of ['/web/../src/web.ts', '/web/..%2Fsrc%2Fweb.ts', '/web/%2e%2e/package.json', '/web/nope.js', '/web/.hidden.js'])
+      expect((await fetch(`${base}${bad}`)).status, bad).toBe(404);
+  });
+
+  it('lists memorials and creates one from the form', async () => {
+    await page.goto(`${base}/`);
+    await page.getByRole('heading', { level: 1, name: 'Memorials' }).waitFor();
+    await page.getByText('There are no memorials yet').waitFor();
+    await shot(page, '01-list-empty');
+    await expectAccessible(page, 'list (empty)');
+
+    await page.getByRole('link', { name: 'Create a memorial' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Create a memorial' }).waitFor();
+    // A wrong date is caught with words that say what to write.
+    await page.getByLabel('Title').fill('In loving memory of Mary Lou Williams');
+    await page.getByLabel('Year of birth').fill('19x0');
+    await page.getByRole('button', { name: 'Create memorial' }).click();
+    await page.getByText('Please write a year like 1941').first().waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-born');
+    await page.getByLabel('Their name').fill('Mary Lou Williams');
+    await page.getByLabel('Year of birth').fill('1910');
+    await page.getByLabel('Year of passing').fill('1981-05-28');
+    await page.getByText('6 seconds', { exact: true }).click();
+    await page.getByText('720p', { exact: true }).click();
+    await page.getByText('Classic', { exact: true }).click();
+    await shot(page, '02-create');
+    await expectAccessible(page, 'create form');
+    await page.getByRole('button', { name: 'Create memorial' }).click();
+    await page.waitForURL(/#\/m\//);
+    memorialId = /#\/m\/(.+)$/.exec(page.url())![1]!;
+    await page.getByRole('heading', { level: 1, name: 'In loving memory of Mary Lou Williams' }).waitFor();
+    await page.getByText('May 28, 1981').waitFor();
+    const p = (await api.req('GET', `/projects/${memorialId}`)).body;
+    expect(p).toMatchObject({ subject_name: 'Mary Lou Williams', born: '1910', died: '1981-05-28', settings: { transition_seconds: 6, resolution: '720p', transition_style: 'classic' } });
+  });
+
+  it('uploads photos one per request with progress, shows the refused file with its reason, and does not shift the layout', async () => {
+    // Slow the upload down so the per-file progress is visible, as on a home connection.
+    const cdp = await ctx.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 400 * 1024 });
+    await page.evaluate(() => {
+      const w = window as unknown as { __cls: number; __pcts: Set<string> };
+      w.__cls = 0;
+      w.__pcts = new Set();
+      new PerformanceObserver((l) => {
+        for (const e of l.getEntries() as Array<PerformanceEntry & { value: number; hadRecentInput: boolean }>) if (!e.hadRecentInput) w.__cls += e.value;
+      }).observe({ type: 'layout-shift', buffered: false });
+      new MutationObserver(() => document.querySelectorAll('.tile-status').forEach((s) => /\d+%/.test(s.textContent ?? '') && w.__pcts.add(s.textContent!))).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    const requests: string[] = [];
+    page.on('request', (r) => r.method() === 'POST' && r.url().endsWith('/assets') && requests.push(r.url()));
+    await page.locator('#photo-input').setInputFiles([
+      PHOTOS[0]!,
+      { name: 'photo.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('these are not the bytes of a photo\n'.repeat(40)) },
+      PHOTOS[1]!,
+      PHOTOS[2]!,
+    ]);
+    // Every chosen file gets its place at once; from then on nothing moves while they upload.
+    await page.locator('#photo-grid .tile').nth(3).waitFor();
+    await page.evaluate(() => void ((window as unknown as { __cls: number }).__cls = 0));
+    await page.locator('.tile-uploading').first().waitFor();
+    await page.waitForFunction(() => [...document.querySelectorAll('.tile-status')].some((s) => /Uploading… [1-9]\d?%/.test(s.textContent ?? '')));
+    await shot(page, '03-uploading');
+    await expectAccessible(page, 'uploading');
+    await page.locator('#photo-grid .tile-done').nth(2).waitFor({ timeout: 30_000 });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+
+    const refused = page.locator('.tile-refused');
+    await expect.poll(() => refused.count()).toBe(1);
+    expect(await refused.locator('.tile-name').textContent()).toBe('photo.jpg');
+    const reason = await refused.locator('.refusal').textContent();
+    expect(reason).toMatch(/photo|image|recogni|support|decod/i);
+    expect(reason).toContain('Please choose a different file');
+    expect(requests).toHaveLength(4); // one request per file
+    expect(await tileNames(page)).toEqual(PHOTOS.map((p) => path.basename(p)));
+    const w = await page.evaluate(() => {
+      const x = window as unknown as { __cls: number; __pcts: Set<string> };
+      return { cls: x.__cls, pcts: [...x.__pcts] };
+    });
+    expect(w.pcts.length).toBeGreaterThan(1); // the percent moved
+    expect(w.cls).toBeLessThan(0.02);
+    await expect.poll(async () => (await api.req('GET', `/projects/${memorialId}/assets`)).body.items.length).toBe(3);
+    await shot(page, '04-uploaded-with-refusal');
+    await expectAccessible(page, 'uploaded, one refused');
+
+    // The refusal can be dismissed; focus goes on to something useful.
+    await refused.getByRole('button', { name: /Dismiss/ }).click();
+    await expect.poll(() => refused.count()).toBe(0);
+
+    // Music: one audio file.
+    await page.locator('#music-input').setInputFiles(MUSIC);
+    await page.locator('.music-name', { hasText: 'bach_goldberg' }).waitFor({ timeout: 30_000 });
+    await page.getByText('2:50').waitFor();
+  });
+
+  it('reorders by dragging and by keyboard, saving the order', async () => {
+    const order = async () => ((await api.req('GET', `/projects/${memorialId}/assets`)).body.items as Array<{ kind: string; filename: string }>).filter((a) => a.kind === 'photo').map((a) => a.filename);
+    const [a, b, c] = PHOTOS.map((p) => path.basename(p)) as [string, string, string];
+    // Drag the third photo onto the left half of the first: it goes first.
+    const saved = page.waitForResponse((r) => r.url().endsWith('/assets/order') && r.request().method() === 'PUT');
+    const first = page.locator('#photo-grid .tile-done').nth(0);
+    const box = (await first.boundingBox())!;
+    await page.locator('#photo-grid .tile-done').nth(2).dragTo(first, { targetPosition: { x: 10, y: box.height / 2 } });
+    expect((await saved).status()).toBe(200);
+    expect(await tileNames(page)).toEqual([c, a, b]);
+    expect(await order()).toEqual([c, a, b]);
+
+    // Keyboard: move the (now) first photo one later with its button; focus stays on that photo.
+    const btn = page.getByRole('button', { name: `Move ${c} later` });
+    await btn.focus();
+    const saved2 = page.waitForResponse((r) => r.url().endsWith('/assets/order'));
+    await page.keyboard.press('Enter');
+    await saved2;
+    expect(await tileNames(page)).toEqual([a, c, b]);
+    expect(await order()).toEqual([a, c, b]);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(`Move ${c} later`);
+    await expect.poll(() => page.locator('#live').textContent()).toContain(`${c} is now photo 2 of 3`);
+    await shot(page, '05-reordered');
+    await expectAccessible(page, 'reordered');
+  });
+
+  it('runs and shows live progress in plain words, then plays and seeks the video', async () => {
+    await page.getByRole('button', { name: 'Make the memorial video' }).click();
+    await page.locator('#progress').waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('cancel');
+    const seen = new Set<string>();
+    const stages = new Set<string>();
+    let etaShown = false;
+    let shotTaken = false;
+    const until = Date.now() + 180_000;
+    while (Date.now() < until) {
+      if (await page.locator('#video-h').isVisible()) break;
+      const pct = await page.locator('#pct').textContent().catch(() => null);
+      const stage = await page.locator('#stage').textContent().catch(() => null);
+      const eta = await page.locator('#eta').textContent().catch(() => null);
+      if (pct) seen.add(pct);
+      if (stage) stages.add(stage);
+      if (eta && /left|Almost/.test(eta)) etaShown = true;
+      if (!shotTaken && pct && /^([1-9]\d?)% done$/.test(pct)) {
+        shotTaken = true;
+        await shot(page, '06-progress');
+        await expectAccessible(page, 'running');
+      }
+      await page.waitForTimeout(250);
+    }
+    await page.locator('#video-h').waitFor({ timeout: 5_000 });
+    const nums = [...seen].map((s) => Number(/\d+/.exec(s)![0]));
+    expect(nums.length, `percents seen: ${[...seen].join(', ')}`).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...nums)).toBeGreaterThan(Math.min(...nums));
+    expect([...stages].every((s) => !/_/.test(s)), [...stages].join(' | ')).toBe(true); // words, never stage ids
+    expect(etaShown, 'an estimated time left was shown').toBe(true);
+    await expect.poll(() => page.locator('#outcome').textContent()).toContain('Your memorial video is ready');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('video-h');
+
+    // The video: metadata only up front, a poster, plays, seeks (by Range requests) and downloads.
+    const video = page.locator('#player');
+    expect(await video.getAttribute('preload')).toBe('metadata');
+    expect(await video.getAttribute('src')).toContain(`/api/v1/projects/${memorialId}/video`);
+    const poster = await fetch(new URL((await video.getAttribute('poster'))!, base));
+    expect(poster.status).toBe(200);
+    expect(poster.headers.get('content-type')).toBe('image/jpeg');
+    const ranges: number[] = [];
+    page.on('response', (r) => r.url().includes('/video') && ranges.push(r.status()));
+    await page.waitForFunction(() => (document.querySelector('#player') as HTMLVideoElement).readyState >= 1, null, { timeout: 20_000 });
+    const duration = await video.evaluate((v: HTMLVideoElement) => v.duration);
+    expect(duration).toBeGreaterThan(10);
+    await video.evaluate((v: HTMLVideoElement) => {
+      v.muted = true;
+      return v.play();
+    });
+    await page.waitForFunction(() => (document.querySelector('#player') as HTMLVideoElement).currentTime > 0.5, null, { timeout: 20_000 });
+    await video.evaluate((v: HTMLVideoElement) => v.pause());
+    await shot(page, '07-video');
+    await expectAccessible(page, 'video ready');
+    const target = Math.floor(duration * 0.7);
+    const landed = await video.evaluate(
+      (v: HTMLVideoElement, to: number) =>
+        new Promise<number>((resolve) => {
+          v.addEventListener('seeked', () => resolve(v.currentTime), { once: true });
+          v.currentTime = to;
+        }),
+      target,
+    );
+    expect(Math.abs(landed - target)).toBeLessThan(1);
+    expect(await video.evaluate((v: HTMLVideoElement) => v.seekable.length > 0 && v.seekable.end(0) > 10)).toBe(true);
+    expect(ranges).toContain(206);
+    const dl = page.getByRole('link', { name: 'Download the video' });
+    expect(await dl.getAttribute('download')).toMatch(/\.mp4$/);
+    const file = await fetch(new URL((await dl.getAttribute('href'))!, base), { method: 'GET', headers: { range: 'bytes=0-15' } });
+    expect(file.status).toBe(206);
+    expect(file.headers.get('content-type')).toBe('video/mp4');
+  });
+
+  it('remakes one transition and puts the video together again, with progress', async () => {
+    const before = (await api.req('GET', `/projects/${memorialId}`)).body.video.job_id;
+    await page.getByLabel('Transition', { exact: true }).selectOption({ label: 'Between photo 2 and photo 3' });
+    await page.getByRole('button', { name: 'Make this transition again' }).click();
+    await page.locator('#progress').waitFor();
+    await expect.poll(() => page.locator('#outcome').textContent().catch(() => ''), { timeout: 90_000, interval: 300 }).toContain('put together again');
+    const after = (await api.req('GET', `/projects/${memorialId}`)).body;
+    expect(after.video.job_id).not.toBe(before);
+    const jobs = (await api.req('GET', `/jobs?project_id=${memorialId}&limit=20`)).body.items as Array<{ type: string; status: string }>;
+    expect(jobs.filter((j) => j.type === 'transition' && j.status === 'succeeded').length).toBeGreaterThanOrEqual(3);
+    expect(jobs.some((j) => j.type === 'render' && j.status === 'succeeded')).toBe(true);
+    await expect.poll(() => page.locator('#player').getAttribute('src')).toContain(after.video.job_id);
+  });
+
+  it('switches between English and Korean with every text from the catalogue', async () => {
+    await page.getByRole('button', { name: 'Show this page in Korean' }).click();
+    await page.getByRole('heading', { level: 2, name: '사진' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('ko');
+    await page.getByText('추모 영상', { exact: true }).waitFor();
+    await page.getByRole('link', { name: '영상 내려받기' }).waitFor();
+    await page.getByText('1981년 5월 28일').waitFor(); // dates in the reader's own way
+    expect(await page.locator('h1 [lang=en]').textContent()).toBe('In loving memory of Mary Lou Williams');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('lang');
+    await shot(page, '08-korean');
+    await expectAccessible(page, 'memorial in Korean');
+    await page.getByRole('button', { name: '이 페이지를 영어로 보기' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Photos' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+  });
+
+  it('stops a second memorial mid-run and says so', async () => {
+    const p = await api.project({ title: '할머니를 기억하며', subject_name: '김영희', born: '1941', died: '2026', transition_style: 'classic', transition_seconds: 6 });
+    for (const f of PHOTOS) expect((await api.upload(p.id, [{ path: f }])).status).toBe(201);
+    await page.goto(`${base}/#/m/${p.id}`);
+    await page.getByRole('heading', { level: 1, name: '할머니를 기억하며' }).waitFor();
+    expect(await page.locator('h1 [lang=ko]').count()).toBe(1);
+
+    // Remove one photo (confirmed), then run and stop.
+    await page.getByRole('button', { name: `Remove ${path.basename(PHOTOS[2]!)}` }).click();
+    await expect.poll(() => page.locator('#photo-grid .tile-done').count()).toBe(2);
+    await expect.poll(async () => (await api.req('GET', `/projects/${p.id}/assets`)).body.items.length).toBe(2);
+    await page.getByRole('button', { name: 'Make the memorial video' }).click();
+    await page.locator('#progress').waitFor();
+    await page.waitForFunction(() => /^[1-9]/.test(document.querySelector('#pct')?.textContent ?? '') || !/Waiting/.test(document.querySelector('#stage')?.textContent ?? 'Waiting'), null, { timeout: 30_000 });
+    await page.getByRole('button', { name: 'Stop making the video' }).click();
+    await page.locator('#outcome.notice-canceled').waitFor({ timeout: 30_000 });
+    expect(await page.locator('#outcome').textContent()).toContain('you can make the video again');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('outcome');
+    await expect.poll(async () => (await api.req('GET', `/projects/${p.id}`)).body.status).toBe('canceled');
+    await page.getByRole('button', { name: 'Make the memorial video' }).waitFor();
+    await shot(page, '09-canceled');
+    await expectAccessible(page, 'canceled');
+  });
+
+  it('chooses Korean from the browser language and fits a 360 px phone screen', async () => {
+    const phone = await browser.newContext({ locale: 'ko-KR', viewport: { width: 360, height: 780 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const pp = await phone.newPage();
+    pp.on('pageerror', (err) => pageErrors.push(String(err)));
+    await pp.goto(`${base}/`);
+    await pp.getByRole('heading', { level: 1, name: '추모관' }).waitFor();
+    await pp.locator('.card').nth(1).waitFor();
+    expect(await pp.evaluate(() => document.documentElement.lang)).toBe('ko');
+    expect(await pp.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await shot(pp, '10-phone-list-ko');
+    await expectAccessible(pp, 'phone list (ko)');
+    await pp.goto(`${base}/#/m/${memorialId}`);
+    await pp.getByRole('heading', { level: 2, name: '사진' }).waitFor();
+    await pp.locator('#player').waitFor();
+    expect(await pp.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await shot(pp, '11-phone-memorial-ko');
+    await expectAccessible(pp, 'phone memorial (ko)');
+    await pp.goto(`${base}/#/new`);
+    await pp.getByRole('heading', { level: 1, name: '추모관 만들기' }).waitFor();
+    expect(await pp.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await shot(pp, '12-phone-create-ko');
+    await expectAccessible(pp, 'phone create (ko)');
+    await phone.close();
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,142 @@
+// Uploads as a family's browser sends them: typed by bytes, fully decoded, one bad file refuses the
+// whole request and leaves no row and no object behind; order and delete.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import pg from 'pg';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Api } from '../lib/api.js';
+import { CORPUS, Stack } from '../lib/stack.js';
+
+const stack = new Stack();
+let api: Api;
+let db: pg.Client;
+let s3: S3Client;
+const photo = (p: string) => path.join(CORPUS, 'photos', p);
+const MUSIC = path.join(CORPUS, 'audio', 'bach_goldberg_aria_da_capo_ishizaka_cc0.ogg');
+
+beforeAll(async () => {
+  // Only the gateway is needed; a small file limit to test 413 without sending 200 MB.
+  const e = await stack.start({ services: ['gateway'], env: { MT_MAX_UPLOAD_BYTES: String(3 * 1024 * 1024), MT_MAX_PHOTO_PIXELS: '50000000' } });
+  api = new Api(e.url);
+  db = new pg.Client({ connectionString: e.databaseUrl });
+  await db.connect();
+  s3 = new S3Client({ endpoint: e.s3Endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+});
+afterAll(async () => {
+  await db?.end();
+  await stack.stop();
+});
+
+async function stored(projectId: string) {
+  const rows = (await db.query('select count(*)::int as n from assets where project_id = $1', [projectId])).rows[0].n as number;
+  const objs = await s3.send(new ListObjectsV2Command({ Bucket: stack.e.bucket, Prefix: `projects/${projectId}/` }));
+  return { rows, objects: objs.KeyCount ?? 0 };
+}
+
+describe('uploading photos and music', () => {
+  it('stores photos in upload order and music, typed by their bytes, with Korean names kept', async () => {
+    const p = await api.project();
+    const kodim = await readFile(photo('kodak/kodim09.png'));
+    const r = await api.upload(p.id, [
+      { path: photo('person_mary_lou_williams/mlw_03_1947_cbs_studio.jpg'), name: '할머니 사진.jpg', type: 'image/jpeg' },
+      { data: kodim, name: 'really-a-png.jpg', type: 'image/jpeg' },
+      { path: MUSIC, type: 'audio/ogg' },
+    ]);
+    expect(r.status).toBe(201);
+    const [a, b, m] = r.body.items;
+    expect(a).toMatchObject({ kind: 'photo', filename: '할머니 사진.jpg', content_type: 'image/jpeg', width: 1024, height: 1062, position: 1 });
+    expect(b).toMatchObject({ kind: 'photo', content_type: 'image/png', width: 512, height: 768, position: 2 });
+    expect(b.sha256).toBe(createHash('sha256').update(kodim).digest('hex'));
+    expect(m).toMatchObject({ kind: 'audio', content_type: 'audio/ogg', position: null, width: null });
+    expect(m.duration_seconds).toBeGreaterThan(60);
+    const list = await api.req('GET', `/projects/${p.id}/assets`);
+    expect(list.body.items.filter((x: { kind: string }) => x.kind === 'photo').map((x: { id: string }) => x.id)).toEqual([a.id, b.id]);
+    expect((await api.req('GET', `/projects/${p.id}`)).body.photo_count).toBe(2);
+    expect(await stored(p.id)).toEqual({ rows: 3, objects: 3 });
+  });
+
+  it('never uses the filename to build a path', async () => {
+    const p = await api.project();
+    const r = await api.upload(p.id, [{ path: photo('kodak/kodim01.png'), name: '../../../etc/passwd.png' }]);
+    expect(r.status).toBe(201);
+    expect(r.body.items[0].filename).toBe('passwd.png');
+    const key = (await db.query('select object_key from assets where id = $1', [r.body.items[0].id])).rows[0].object_key;
+    expect(key).toBe(`projects/${p.id}/uploads/${r.body.items[0].id}`);
+  });
+
+  const truncatedJpeg = async () => (await readFile(photo('person_mary_lou_williams/mlw_01_1946_piano.jpg'))).subarray(0, 40_000);
+  // A 20000×20000 PNG is only a few hundred KB compressed: a pixel bomb.
+  const pixelBomb = () => sharp({ create: { width: 20000, height: 20000, channels: 3, background: '#000' }, limitInputPixels: false }).greyscale().png({ compressionLevel: 9 }).toBuffer();
+
+  it.each([
+    ['a text file named .jpg', async () => Buffer.from('hello, this is not a photo\n'.repeat(50)), 'notes.jpg', 415, /not a photo or audio/],
+    ['a truncated JPEG', truncatedJpeg, 'cut.jpg', 422, /damaged|incomplete/],
+    ['a pixel bomb', pixelBomb, 'bomb.png', 422, /too large|megapixels/],
+    ['an empty file', async () => Buffer.alloc(0), 'empty.png', 422, /empty/],
+    ['a file over the size limit', async () => Buffer.alloc(4 * 1024 * 1024, 7), 'huge.png', 413, /larger than/],
+  ])('refuses %s with a clear reason and stores nothing of the request', async (_what, make, name, status, reason) => {
+    const p = await api.project();
+    const r = await api.upload(p.id, [
+      { path: photo('kodak/kodim05.png') },
+      { data: await make(), name },
+    ]);
+    expect(r.status).toBe(status);
+    expect(r.body.error.message).toMatch(reason);
+    expect(r.body.error.message).toContain(name);
+    expect(r.body.error.details.filename).toBe(name);
+    expect(await stored(p.id)).toEqual({ rows: 0, objects: 0 });
+  });
+
+  it('refuses a body that is not multipart (415) and an unknown project (404)', async () => {
+    const p = await api.project();
+    const r = await api.req('POST', `/projects/${p.id}/assets`, { files: [] });
+    expect(r.status).toBe(415);
+    expect(r.body.error.code).toBe('unsupported_media_type');
+    const missing = await api.upload('no-such-project', [{ path: photo('kodak/kodim05.png') }]);
+    expect(missing.status).toBe(404);
+  });
+});
+
+describe('ordering and removing photos', () => {
+  it('reorders with every photo id once, and refuses a partial list', async () => {
+    const p = await api.project();
+    const up = await api.upload(p.id, ['kodak/kodim01.png', 'kodak/kodim02.png', 'kodak/kodim03.png'].map((f) => ({ path: photo(f) })));
+    const ids: string[] = up.body.items.map((a: { id: string }) => a.id);
+    const r = await api.req('PUT', `/projects/${p.id}/assets/order`, { asset_ids: [ids[2], ids[0], ids[1]] });
+    expect(r.status).toBe(200);
+    expect(r.body.items.map((a: { id: string; position: number }) => [a.id, a.position])).toEqual([
+      [ids[2], 1],
+      [ids[0], 2],
+      [ids[1], 3],
+    ]);
+    const partial = await api.req('PUT', `/projects/${p.id}/assets/order`, { asset_ids: [ids[0], ids[1]] });
+    expect(partial.status).toBe(422);
+    expect(partial.body.error.details.field).toBe('asset_ids');
+    const dup = await api.req('PUT', `/projects/${p.id}/assets/order`, { asset_ids: [ids[0], ids[0], ids[1]] });
+    expect(dup.status).toBe(422);
+  });
+
+  it('deletes a photo, closes the gap in positions, and removes its object', async () => {
+    const p = await api.project();
+    const up = await api.upload(p.id, ['kodak/kodim01.png', 'kodak/kodim02.png', 'kodak/kodim03.png'].map((f) => ({ path: photo(f) })));
+    const ids: string[] = up.body.items.map((a: { id: string }) => a.id);
+    const del = await api.req('DELETE', `/projects/${p.id}/assets/${ids[0]}`);
+    expect(del.status).toBe(204);
+    const list = await api.req('GET', `/projects/${p.id}/assets`);
+    expect(list.body.items.map((a: { id: string; position: number }) => [a.id, a.position])).toEqual([
+      [ids[1], 1],
+      [ids[2], 2],
+    ]);
+    expect(await stored(p.id)).toEqual({ rows: 2, objects: 2 });
+    expect((await api.req('DELETE', `/projects/${p.id}/assets/${ids[0]}`)).status).toBe(404);
+  });
+
+  it('has no video before the first render (404)', async () => {
+    const p = await api.project();
+    const r = await api.req('GET', `/projects/${p.id}/video`);
+    expect(r.status).toBe(404);
+  });
+});
