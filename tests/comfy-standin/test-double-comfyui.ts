@@ -60,6 +60,8 @@ export interface StandinState {
   prompts: Array<{ id: string; behaviour: Behaviour; state: Prompt['state']; seed: unknown; width: unknown; height: unknown; length: unknown }>;
   interrupts: string[];
   deletions: string[];
+  /** Every POST /prompt: the behaviour it drew and the status it got. */
+  submissions: Array<{ behaviour: Behaviour; status: number; prompt_id: string | null }>;
   uploads: number;
   requests: number;
   plan: Behaviour[];
@@ -78,6 +80,7 @@ export class ComfyStandin {
   private healthy = true;
   private interrupts: string[] = [];
   private deletions: string[] = [];
+  private submissions: StandinState['submissions'] = [];
   private uploads = 0;
   private requests = 0;
   dir = '';
@@ -141,6 +144,7 @@ export class ComfyStandin {
       }),
       interrupts: [...this.interrupts],
       deletions: [...this.deletions],
+      submissions: [...this.submissions],
       uploads: this.uploads,
       requests: this.requests,
       plan: [...this.planned],
@@ -248,17 +252,21 @@ export class ComfyStandin {
   private queuePrompt(body: unknown, res: http.ServerResponse): void {
     const b = body as { prompt?: Workflow; client_id?: string; prompt_id?: string };
     const behaviour = this.planned.shift() ?? 'ok';
-    if (behaviour === 'http_500') return send(res, 500, '500 Internal Server Error (test double)');
+    const submission: StandinState['submissions'][number] = { behaviour, status: 200, prompt_id: null };
+    this.submissions.push(submission);
+    const refuse = (status: number, body: unknown) => ((submission.status = status), send(res, status, body));
+    if (behaviour === 'http_500') return refuse(500, '500 Internal Server Error (test double)');
     if (behaviour === 'refuse')
-      return send(res, 400, {
+      return refuse(400, {
         error: { type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation', details: '', extra_info: {} },
         node_errors: { '1': { errors: [{ type: 'value_not_in_list', message: 'Value not in list', details: "unet_name: 'wan2.1_flf2v_720p_14B_fp16.safetensors' not in [] (test double)", extra_info: {} }], dependent_outputs: ['16'], class_type: 'UNETLoader' } },
       });
     const errors = validateWorkflow(b.prompt, path.join(this.dir, 'input'));
-    if (typeof errors === 'string') return send(res, 400, { error: { type: 'invalid_prompt', message: errors, details: '', extra_info: {} }, node_errors: {} });
+    if (typeof errors === 'string') return refuse(400, { error: { type: 'invalid_prompt', message: errors, details: '', extra_info: {} }, node_errors: {} });
     if (Object.keys(errors).length)
-      return send(res, 400, { error: { type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation', details: '', extra_info: {} }, node_errors: errors });
+      return refuse(400, { error: { type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation', details: '', extra_info: {} }, node_errors: errors });
     const id = b.prompt_id ?? randomUUID();
+    submission.prompt_id = id;
     const p: Prompt = { id, number: this.counter++, clientId: b.client_id ?? '', workflow: b.prompt!, behaviour, state: 'pending', parked: behaviour === 'queue_stuck' };
     this.prompts.push(p);
     send(res, 200, { prompt_id: id, number: p.number, node_errors: {} });
@@ -367,15 +375,18 @@ export class ComfyStandin {
     const subfolder = path.dirname(prefix) === '.' ? '' : path.dirname(prefix);
     const filename = `${path.basename(prefix)}_${String(p.number).padStart(5, '0')}_.mp4`;
     await mkdir(path.join(this.dir, 'output', subfolder), { recursive: true });
-    const end = p.behaviour === 'mismatch_end' ? ',hflip,negate' : '';
-    const last = Math.max(1, L - 1);
-    let graph = `[0]scale=${W}:${H},setsar=1,format=yuv420p[a];[1]scale=${W}:${H},setsar=1${end},format=yuv420p[b];[a][b]blend=all_expr='A*(1-N/${last})+B*(N/${last})'[m];[m]`;
-    if (p.behaviour === 'frozen') graph = `[0]scale=${W}:${H},setsar=1,format=yuv420p[m];[1]nullsink;[m]`;
+    // Each image is decoded once and looped; xfade's fade runs from exactly A (frame 0) to exactly B (frame L-1).
+    const still = (i: number) => `[${i}]scale=${W}:${H},setsar=1,format=yuv420p,loop=loop=-1:size=1,setpts=N/${fps}/TB,trim=end_frame=${L + 1}`;
+    // mismatch_end: the model "forgets" the end image and drifts back to a mirrored first image.
+    const fade = `xfade=transition=fade:duration=${(Math.max(1, L - 1) / fps).toFixed(6)}:offset=0`;
+    let graph = `${still(0)}[a];${still(1)}[b];[a][b]${fade}[m];[m]`;
+    if (p.behaviour === 'mismatch_end') graph = `${still(0)},split[a][a2];[a2]hflip[b];[a][b]${fade}[m];[1]nullsink;[m]`;
+    if (p.behaviour === 'frozen') graph = `${still(0)}[m];[1]nullsink;[m]`;
     graph += p.behaviour === 'black' ? `drawbox=c=black:t=fill:enable='between(n,${Math.round(L * 0.4)},${Math.round(L * 0.6)})',format=yuv420p[v]` : 'format=yuv420p[v]';
     await execa('ffmpeg', [
       '-hide_banner', '-nostdin', '-y', '-loglevel', 'error',
-      '-loop', '1', '-framerate', String(fps), '-i', a,
-      '-loop', '1', '-framerate', String(fps), '-i', b,
+      '-i', a,
+      '-i', b,
       '-filter_complex', graph, '-map', '[v]', '-frames:v', String(L),
       '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '14', '-r', String(fps),
       path.join(this.dir, 'output', subfolder, filename),

@@ -58,9 +58,9 @@ export interface StackEnv {
 }
 
 /** Where Postgres and NATS are: env, localhost, or containers when only Docker is there. */
-async function dependencies(): Promise<{ pgUrl: string; natsUrl: string; stop: () => Promise<void> }> {
-  let pgUrl = process.env.MT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  let natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+async function dependencies(given: { pgUrl?: string; natsUrl?: string } = {}): Promise<{ pgUrl: string; natsUrl: string; stop: () => Promise<void> }> {
+  let pgUrl = given.pgUrl ?? process.env.MT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  let natsUrl = given.natsUrl ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
   const stops: Array<() => Promise<unknown>> = [];
   const pgUp = await reachable(pgUrl);
   const natsUp = await reachable(natsUrl);
@@ -94,9 +94,9 @@ export class Stack {
   private deps?: { stop: () => Promise<void> };
   e!: StackEnv;
 
-  async start(opts: { services?: ServiceName[]; env?: Record<string, string> } = {}): Promise<StackEnv> {
+  async start(opts: { services?: ServiceName[]; env?: Record<string, string>; pgUrl?: string; natsUrl?: string } = {}): Promise<StackEnv> {
     const id = `${process.pid}${Math.random().toString(36).slice(2, 6)}`;
-    const deps = await dependencies();
+    const deps = await dependencies(opts);
     this.deps = deps;
     const dbName = `mt_test_${id}`;
     const admin = new pg.Client({ connectionString: deps.pgUrl });

@@ -151,6 +151,8 @@ export const JobEvent = z.object({
   attempt: z.number().int().min(1),
   at: z.string(),
   service: z.string(),
+  /** Which process emitted it (`host:pid`), so scale-out is visible in metrics and logs. */
+  worker: z.string().nullish(),
   stage: z.string().nullable(),
   progress_percent: z.number().min(0).max(100).nullable(),
   detail_message: z.string().nullable(),

@@ -9,7 +9,7 @@ describe('encodeProfile', () => {
     expect(encodeProfile({ width: 1280, height: 720, fps: 30 })).toEqual([
       '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p',
       '-crf', '18', '-maxrate', '5M', '-bufsize', '10M',
-      '-g', '15', '-keyint_min', '15', '-sc_threshold', '0', '-flags', '+cgop', '-bf', '2',
+      '-g', '15', '-keyint_min', '15', '-sc_threshold', '0', '-flags', '+cgop', '-bf', '2', '-x264-params', '8x8dct=1:cabac=1',
       '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv',
       '-r', '30', '-an', '-movflags', '+faststart',
     ]);

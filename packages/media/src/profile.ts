@@ -59,6 +59,9 @@ export function encodeProfile(opts: { width: number; height: number; fps: number
     '-sc_threshold', '0',
     '-flags', '+cgop',
     '-bf', '2',
+    // High profile whatever the preset: the fastest presets turn off 8x8 transforms and CABAC,
+    // which silently drops the stream to Main/Baseline.
+    '-x264-params', '8x8dct=1:cabac=1',
     '-colorspace', 'bt709',
     '-color_primaries', 'bt709',
     '-color_trc', 'bt709',

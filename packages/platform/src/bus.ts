@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { connect, headers as natsHeaders, nanos, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import {
   AckPolicy,
@@ -147,8 +148,11 @@ export async function publishCommand(bus: Bus, cmd: CommandEnvelope, traceparent
   });
 }
 
-export type EventInput = Omit<JobEvent, 'event_id' | 'at' | 'stage' | 'progress_percent' | 'detail_message' | 'result' | 'error'> &
-  Partial<Pick<JobEvent, 'event_id' | 'stage' | 'progress_percent' | 'detail_message' | 'result' | 'error'>>;
+export type EventInput = Omit<JobEvent, 'event_id' | 'at' | 'stage' | 'progress_percent' | 'detail_message' | 'result' | 'error' | 'worker'> &
+  Partial<Pick<JobEvent, 'event_id' | 'stage' | 'progress_percent' | 'detail_message' | 'result' | 'error' | 'worker'>>;
+
+/** This process, as events name it. */
+export const WORKER_ID = `${os.hostname()}:${process.pid}`;
 
 export async function publishEvent(bus: Bus, e: EventInput): Promise<JobEvent> {
   const event: JobEvent = {
@@ -157,6 +161,7 @@ export async function publishEvent(bus: Bus, e: EventInput): Promise<JobEvent> {
     detail_message: null,
     result: null,
     error: null,
+    worker: WORKER_ID,
     ...e,
     event_id: e.event_id ?? randomUUID(),
     at: new Date().toISOString(),
@@ -175,12 +180,22 @@ export async function publishCancel(bus: Bus, jobId: string, traceId: string): P
   });
 }
 
-export async function isCancelRequested(bus: Bus, jobId: string): Promise<boolean> {
+async function lastOnSubject(bus: Bus, stream: string, subject: string): Promise<boolean> {
   try {
-    const m = await bus.jsm.streams.getMessage(bus.names.cancelStream, { last_by_subj: bus.names.cancel(jobId) });
-    return m !== null;
+    return (await bus.jsm.streams.getMessage(stream, { last_by_subj: subject })) !== null;
   } catch (e) {
     if (/no message found|not found/i.test(String((e as Error).message))) return false;
     throw e;
   }
+}
+
+export async function isCancelRequested(bus: Bus, jobId: string): Promise<boolean> {
+  return lastOnSubject(bus, bus.names.cancelStream, bus.names.cancel(jobId));
+}
+
+/** Whether a final event of the job is on the bus already (a duplicate or late command). */
+export async function isJobFinished(bus: Bus, jobId: string): Promise<boolean> {
+  for (const kind of ['succeeded', 'failed', 'canceled'] as const)
+    if (await lastOnSubject(bus, bus.names.eventStream, bus.names.event(jobId, kind))) return true;
+  return false;
 }

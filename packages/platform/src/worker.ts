@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { JsMsg } from '@nats-io/jetstream';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { parseCommand, type Command, type JobError, type JobType } from '@mt/contracts';
-import { headersToRecord, isCancelRequested, publishEvent, type Bus, type EventInput } from './bus.js';
+import { headersToRecord, isCancelRequested, isJobFinished, publishEvent, WORKER_ID, type Bus, type EventInput } from './bus.js';
 import { config } from './config.js';
 import { JobCanceled, JobFailure } from './errors.js';
 import { jobLogger, type Logger } from './logger.js';
@@ -93,10 +93,16 @@ export async function startWorker(opts: { service: string; bus: Bus; log: Logger
       msg.term('invalid command');
       return;
     }
-    const attempt = msg.info.deliveryCount;
+    // A command the reaper published again carries a higher attempt; redeliveries add to it.
+    const attempt = cmd.attempt + msg.info.deliveryCount - 1;
     const base = { job_id: cmd.job_id, trace_id: cmd.trace_id, attempt, service };
-    const jlog = jobLogger(log, cmd, null).child({ attempt });
+    const jlog = jobLogger(log, cmd, null).child({ attempt, worker: WORKER_ID });
 
+    if (await isJobFinished(bus, cmd.job_id)) {
+      jlog.info('job already finished: command acknowledged without redoing it');
+      msg.ack();
+      return;
+    }
     if (attempt > config.maxDeliver) {
       await emit({ ...base, kind: 'failed', error: { code: 'attempts_exhausted', message: `The ${type} step was tried ${attempt - 1} times and its worker stopped each time. Please run it again.`, stage: null } });
       msg.term('attempts exhausted');
@@ -110,6 +116,8 @@ export async function startWorker(opts: { service: string; bus: Bus; log: Logger
 
     const ac = new AbortController();
     active.set(cmd.job_id, ac);
+    // A cancel that arrived between the check above and registering is not missed.
+    if (await isCancelRequested(bus, cmd.job_id)) ac.abort(new JobCanceled());
     const keepAlive = setInterval(() => msg.working(), Math.max(1_000, config.ackWaitMs / 3));
     const parent = contextFromHeaders(headersToRecord(msg.headers));
     const span = tracer().startSpan(`${type} ${cmd.job_id}`, { attributes: { 'mt.job_id': cmd.job_id, 'mt.attempt': attempt } }, parent);
@@ -128,7 +136,7 @@ export async function startWorker(opts: { service: string; bus: Bus; log: Logger
         log: jlog,
         stage: async (stage, percent, detail) => {
           currentStage = stage;
-          ctx.log = jobLogger(log, cmd, stage).child({ attempt });
+          ctx.log = jobLogger(log, cmd, stage).child({ attempt, worker: WORKER_ID });
           ctx.log.info({ progress: percent }, detail ?? stage);
           lastPercent = percent;
           lastProgressAt = Date.now();

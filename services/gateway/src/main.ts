@@ -21,6 +21,7 @@ import { JobStore } from './jobs.js';
 import { Outbox } from './outbox.js';
 import { ProjectStore } from './projects.js';
 import { Projector } from './projector.js';
+import { Reaper } from './reaper.js';
 
 startTelemetry('gateway');
 const log = createLogger('gateway');
@@ -89,7 +90,13 @@ void (async () => {
   coordinatorWorker = await startWorker({ service: 'coordinator', bus: b, log, handlers: { pipeline: coordinator.prepare }, storage });
   outbox.start();
   await projector.start();
-  timers.push(setInterval(() => void coordinator.reconcile().catch(() => {}), config.reaperIntervalMs));
+  const reaper = new Reaper(orm, b, log);
+  timers.push(
+    setInterval(() => {
+      void coordinator.reconcile().catch(() => {});
+      void reaper.sweep().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'reaper sweep failed'));
+    }, config.reaperIntervalMs),
+  );
   bus = b;
   log.info('gateway connected to the bus');
 })().catch((e: unknown) => log.error({ err: e }, 'bus start failed'));

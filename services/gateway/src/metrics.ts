@@ -18,11 +18,24 @@ export const metrics = {
     labelNames: ['type', 'outcome'],
     registers: [registry],
   }),
+  workerJobs: new Counter({
+    name: 'mt_worker_jobs_total',
+    help: 'Jobs finished by each worker process (host:pid): how replicas share the work',
+    labelNames: ['service', 'worker', 'outcome'],
+    registers: [registry],
+  }),
   stageDuration: new Histogram({
     name: 'mt_stage_duration_seconds',
     help: 'Time spent in each stage',
     labelNames: ['type', 'stage'],
     buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
+    registers: [registry],
+  }),
+  // Generative transitions that fell back to the classic provider, by reason (issue #5).
+  transitionFallbacks: new Counter({
+    name: 'mt_transition_fallbacks_total',
+    help: 'Transition and last-clip jobs whose clip the classic provider made instead of the generative one, by reason',
+    labelNames: ['reason'],
     registers: [registry],
   }),
 };

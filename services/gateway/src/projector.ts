@@ -146,6 +146,11 @@ export class Projector {
         [finalStatus, e.result ? JSON.stringify(e.result) : null, e.error ? JSON.stringify(e.error) : null, at, at, e.job_id],
       );
       metrics.jobsFinished.inc({ type: job.type, outcome: finalStatus });
+      // Generative → classic fallbacks (issue #5): counted once, when the job's success is projected.
+      const fallbackReason = (e.result as { fallback_reason?: unknown } | null)?.fallback_reason;
+      if (finalStatus === 'succeeded' && (job.type === 'transition' || job.type === 'last_clip') && typeof fallbackReason === 'string')
+        metrics.transitionFallbacks.inc({ reason: fallbackReason });
+      metrics.workerJobs.inc({ service: e.service, worker: e.worker ?? 'unknown', outcome: finalStatus });
       await this.updateProject(em, job, finalStatus, e);
     }
     timings = timings.slice(-200);

@@ -69,7 +69,7 @@ export function readGenerativeConfig(env: Env = process.env): GenerativeConfig {
     requestTimeoutMs: num(env, 'MT_COMFYUI_REQUEST_TIMEOUT_MS', 30_000, positiveInt, 'a positive whole number of milliseconds'),
     concurrency: num(env, 'MT_COMFYUI_CONCURRENCY', 1, positiveInt, 'a positive whole number'),
     attempts: num(env, 'MT_GENERATIVE_ATTEMPTS', 2, (n) => Number.isInteger(n) && n >= 1 && n <= 10, 'a whole number from 1 to 10'),
-    minSsim: num(env, 'MT_GENERATIVE_MIN_SSIM', 0.5, (n) => n > 0 && n <= 1, 'a number in (0, 1]'),
+    minSsim: num(env, 'MT_GENERATIVE_MIN_SSIM', 0.7, (n) => n > 0 && n <= 1, 'a number in (0, 1]'),
     healthTtlMs: num(env, 'MT_COMFYUI_HEALTH_TTL_MS', 15_000, (n) => Number.isInteger(n) && n >= 0, 'a whole number of milliseconds'),
     pollMs: num(env, 'MT_COMFYUI_POLL_MS', 2_000, positiveInt, 'a positive whole number of milliseconds'),
     modelFrames,

@@ -66,6 +66,7 @@ export const JobEntity = defineEntity({
     payload: p.json<Record<string, unknown>>(),
     result: p.json<Record<string, unknown>>().nullable(),
     error: p.json<JobError>().nullable(),
+    attempt: p.integer(),
     published_at: p.datetime().nullable(),
     created_at: p.datetime(),
     started_at: p.datetime().nullable(),

@@ -3,8 +3,12 @@ import { Migrator } from '@mikro-orm/migrations';
 import { config } from '@mt/platform';
 import { entities } from './entities.js';
 import { Migration20261127000000_initial } from './migrations/Migration20261127000000_initial.js';
+import { Migration20261127010000_job_attempt } from './migrations/Migration20261127010000_job_attempt.js';
 
-export const migrationsList = [{ name: 'Migration20261127000000_initial', class: Migration20261127000000_initial }];
+export const migrationsList = [
+  { name: 'Migration20261127000000_initial', class: Migration20261127000000_initial },
+  { name: 'Migration20261127010000_job_attempt', class: Migration20261127010000_job_attempt },
+];
 
 export async function createOrm(clientUrl = config.databaseUrl): Promise<MikroORM> {
   return MikroORM.init({

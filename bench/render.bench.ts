@@ -1,0 +1,70 @@
+// Benchmark (prints figures; not a test): the same 12 corpus photos rendered at 720p and 1080p by the
+// whole stack, against x264 alone encoding the same frames with the same settings.
+//   ./mt bench            (MT_BENCH_RESOLUTIONS=720p,1080p  MT_BENCH_PHOTOS=12)
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { encodeProfile, resolutionSize, runFfmpeg } from '@mt/media';
+import { Api } from '../tests/lib/api.js';
+import { CORPUS, Stack } from '../tests/lib/stack.js';
+
+const N = Number(process.env.MT_BENCH_PHOTOS ?? 12);
+const RESOLUTIONS = (process.env.MT_BENCH_RESOLUTIONS ?? '720p,1080p').split(',') as ('720p' | '1080p')[];
+const PHOTOS = [
+  'kodak/kodim01.png', 'kodak/kodim04.png', 'person_mary_lou_williams/mlw_01_1946_piano.jpg', 'kodak/kodim07.png',
+  'landscape_pd/washington_monument_highsmith.png', 'people_pd/louis_armstrong_gottlieb.jpg', 'kodak/kodim12.png',
+  'everyday_cc0/chelsea_cat_vanderwalt_cc0.png', 'kodak/kodim15.png', 'person_mary_lou_williams/mlw_06_1938-1948_window.jpg',
+  'kodak/kodim19.png', 'landscape_pd/seeding_dandelions_engelhardt_cc0.jpg',
+].slice(0, N).map((p) => path.join(CORPUS, 'photos', p));
+const MUSIC = path.join(CORPUS, 'audio', 'bach_goldberg_aria_da_capo_ishizaka_cc0.ogg');
+
+/** Peak resident memory of a process (VmHWM), in MB. */
+const peakMb = (pid: number | undefined) => {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  } catch {
+    return NaN;
+  }
+};
+
+const rows: string[] = [];
+for (const resolution of RESOLUTIONS) {
+  const stack = new Stack();
+  const e = await stack.start({ env: { LOG_LEVEL: 'warn' } });
+  const api = new Api(e.url);
+  const work = await mkdtemp(path.join(os.tmpdir(), 'mt-bench-'));
+  try {
+    const p = await api.project({ title: 'bench', resolution, transition_seconds: 6, transition_style: 'classic' });
+    const up = await api.upload(p.id, [...PHOTOS.map((f) => ({ path: f })), { path: MUSIC }]);
+    if (up.status !== 201) throw new Error(`upload: ${JSON.stringify(up.body)}`);
+    const t0 = performance.now();
+    const run = await api.req('POST', `/projects/${p.id}/run`);
+    const job = await api.waitJob(run.body.id, 3_600_000);
+    const wall = (performance.now() - t0) / 1000;
+    if (job.status !== 'succeeded') throw new Error(`pipeline ${job.status}: ${JSON.stringify(job.error)}`);
+    const video = path.join(work, 'memorial.mp4');
+    await writeFile(video, Buffer.from(await (await fetch(`${e.url}/api/v1/projects/${p.id}/video`)).arrayBuffer()));
+    const frames = N * 6 * 30;
+    // x264 alone: decode the finished video's frames to raw once, then time only the encode.
+    const size = resolutionSize(resolution);
+    const raw = path.join(work, 'frames.yuv');
+    await runFfmpeg(['-i', video, '-an', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', raw]);
+    const x0 = performance.now();
+    await runFfmpeg(['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${size.width}x${size.height}`, '-r', '30', '-i', raw, ...encodeProfile({ ...size, fps: 30 }), path.join(work, 'x264.mp4')]);
+    const x264 = (performance.now() - x0) / 1000;
+    const mem = (['gateway', 'canvas', 'transition', 'render'] as const).map((s) => `${s} ${peakMb(stack.procs.get(s)?.pid)} MB`).join(', ');
+    rows.push(
+      `${resolution}: ${N} photos, ${frames} frames, pipeline ${wall.toFixed(1)} s (${(frames / wall).toFixed(1)} fps); ` +
+        `x264 alone ${x264.toFixed(1)} s (${(frames / x264).toFixed(1)} fps); ratio ${(wall / x264).toFixed(2)}x; peak memory: ${mem}`,
+    );
+    console.log(rows.at(-1));
+  } finally {
+    await rm(work, { recursive: true, force: true });
+    await stack.stop();
+  }
+}
+console.log(`\nmachine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, preset ${process.env.MT_X264_PRESET ?? 'veryfast'}, ${execFileSync('ffmpeg', ['-version']).toString().split('\n')[0]}`);
+for (const r of rows) console.log(r);

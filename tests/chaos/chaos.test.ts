@@ -1,0 +1,221 @@
+// The chaos suite: M small pipelines while workers are killed with SIGKILL, NATS and Postgres are
+// restarted, the gateway is killed, and some jobs are cancelled. At the end it prints a table and
+// asserts that nothing was lost, nothing is stuck, nothing is left running and every video is good.
+//   MT_CHAOS_PIPELINES (default 20)   pnpm test:chaos
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Job } from '@mt/contracts';
+import { ffprobe } from '@mt/media';
+import { Api } from '../lib/api.js';
+import { CORPUS, Stack, type ServiceName } from '../lib/stack.js';
+import { OwnNats, OwnPostgres } from './servers.js';
+
+const M = Number(process.env.MT_CHAOS_PIPELINES ?? 20);
+const REPLICAS: Record<Exclude<ServiceName, 'gateway'>, number> = { canvas: 2, transition: 2, render: 2 };
+const FINAL = ['succeeded', 'failed', 'canceled'];
+
+let dir: string;
+let nats: OwnNats;
+let postgres: OwnPostgres;
+const stack = new Stack();
+let api: Api;
+const log = (s: string) => process.stdout.write(`[chaos] ${s}\n`);
+
+/** The API through outages: retries connection errors and 503s for a while, like a patient client. */
+async function call(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
+  for (let i = 0; ; i++) {
+    try {
+      const r = await api.req(method, p, body);
+      if (r.status !== 503 || i > 120) return r;
+    } catch (e) {
+      if (i > 120) throw e;
+    }
+    await sleep(500);
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'mt-chaos-'));
+  await chmod(dir, 0o755); // the postgres user must reach its cluster folder inside
+  nats = new OwnNats(path.join(dir, 'nats'));
+  await nats.start();
+  postgres = new OwnPostgres(path.join(dir, 'pg', 'cluster'));
+  await postgres.init();
+  await stack.start({
+    pgUrl: postgres.url,
+    natsUrl: nats.url,
+    services: ['gateway'],
+    env: {
+      MT_X264_PRESET: 'ultrafast',
+      MT_ACK_WAIT_MS: '6000',
+      MT_MAX_DELIVER: '6',
+      MT_RETRY_BASE_MS: '300',
+      MT_STALE_RUNNING_MS: '45000',
+      MT_REAPER_INTERVAL_MS: '3000',
+      MT_SHUTDOWN_GRACE_MS: '1000',
+      LOG_LEVEL: 'warn',
+    },
+  });
+  for (const [s, n] of Object.entries(REPLICAS)) for (let i = 1; i <= n; i++) stack.spawn(s as ServiceName, `${s}-${i}`);
+  api = new Api(stack.e.url);
+}, 120_000);
+
+afterAll(async () => {
+  await stack.stop().catch(() => {});
+  await nats?.stop().catch(() => {});
+  await postgres?.destroy().catch(() => {});
+  await rm(dir, { recursive: true, force: true });
+});
+
+it(`survives chaos with ${M} pipelines`, async () => {
+  const kodak = Array.from({ length: 24 }, (_, i) => path.join(CORPUS, 'photos', 'kodak', `kodim${String(i + 1).padStart(2, '0')}.png`));
+  const pipelines: { project: string; job?: string; cancel: boolean; cancelAccepted?: boolean }[] = [];
+  for (let i = 0; i < M; i++) {
+    const p = await api.project({ title: `chaos ${i}`, resolution: '720p', transition_seconds: 6, transition_style: 'classic' });
+    const up = await api.upload(p.id, [{ path: kodak[(2 * i) % 24]! }, { path: kodak[(2 * i + 1) % 24]! }]);
+    expect(up.status).toBe(201);
+    pipelines.push({ project: p.id, cancel: i % 5 === 2 });
+  }
+
+  const events: string[] = [];
+  const start = Date.now();
+  let running = true;
+  const chaos = (async () => {
+    const workers = Object.entries(REPLICAS).flatMap(([s, n]) => Array.from({ length: n }, (_, i) => [s as ServiceName, `${s}-${i + 1}`] as const));
+    let tick = 0;
+    while (running) {
+      await sleep(3_000 + Math.random() * 4_000);
+      if (!running) break;
+      tick++;
+      if (tick === 3 || tick === 9) {
+        events.push(`${((Date.now() - start) / 1000).toFixed(0)}s restart NATS`);
+        await nats.restart(1_500);
+      } else if (tick === 6) {
+        events.push(`${((Date.now() - start) / 1000).toFixed(0)}s restart Postgres`);
+        await postgres.restart(1_500);
+      } else if (tick === 12) {
+        events.push(`${((Date.now() - start) / 1000).toFixed(0)}s kill -9 gateway`);
+        await stack.stopProcess('gateway', 'SIGKILL');
+        await sleep(1_000);
+        stack.spawn('gateway');
+      } else {
+        const [service, name] = workers[Math.floor(Math.random() * workers.length)]!;
+        events.push(`${((Date.now() - start) / 1000).toFixed(0)}s kill -9 ${name}`);
+        await stack.stopProcess(name, 'SIGKILL');
+        await sleep(1_500);
+        stack.spawn(service, name); // what the process manager does
+      }
+    }
+  })();
+
+  // Start the runs over time; cancel some of them a little after they start.
+  for (const p of pipelines) {
+    const r = await call('POST', `/projects/${p.project}/run`);
+    expect(r.status, JSON.stringify(r.body)).toBe(202);
+    p.job = r.body.id;
+    if (p.cancel)
+      void sleep(2_000 + Math.random() * 8_000).then(async () => {
+        const c = await call('POST', `/jobs/${p.job}/cancel`);
+        p.cancelAccepted = c.status === 202;
+      });
+    await sleep(1_500);
+  }
+
+  // Wait until every pipeline has ended (or the budget runs out).
+  const budget = Date.now() + 60_000 + M * 40_000;
+  const final = new Map<string, Job>();
+  while (Date.now() < budget && final.size < M) {
+    for (const p of pipelines) {
+      if (final.has(p.job!)) continue;
+      const j = await call('GET', `/jobs/${p.job}`);
+      if (j.status === 200 && FINAL.includes(j.body.status)) final.set(p.job!, j.body);
+    }
+    await sleep(1_000);
+  }
+  running = false;
+  await chaos;
+  await stack.waitReady(60_000);
+  await sleep(3_000); // let cancelled children and redeliveries settle
+
+  // ---- measure
+  const db = new pg.Client({ connectionString: stack.e.databaseUrl });
+  await db.connect();
+  const jobs = (await db.query<{ id: string; type: string; status: string; parent_job_id: string | null; project_id: string; error: { code: string; message: string } | null; result: any }>(
+    'select id, type, status, parent_job_id, project_id, error, result from jobs where project_id is not null',
+  )).rows;
+  await db.end();
+  const top = jobs.filter((j) => j.type === 'pipeline');
+  const lost = pipelines.filter((p) => !top.some((j) => j.id === p.job)).length;
+  const stuck = jobs.filter((j) => !FINAL.includes(j.status));
+  const ffmpegLeft = (() => {
+    try {
+      return execFileSync('pgrep', ['-f', stack.e.tmpDir]).toString().trim().split('\n').filter(Boolean).length;
+    } catch {
+      return 0;
+    }
+  })();
+  const tempLeft = (await readdir(stack.e.env.MT_TMP_DIR!).catch(() => [] as string[])).length;
+  const s3 = new S3Client({ endpoint: stack.e.s3Endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  let duplicates = 0;
+  let invalid = 0;
+  const outcome = { succeeded: 0, failed: 0, canceled: 0 } as Record<string, number>;
+  for (const p of pipelines) {
+    const j = top.find((x) => x.id === p.job);
+    if (!j) continue;
+    outcome[j.status] = (outcome[j.status] ?? 0) + 1;
+    const renders = jobs.filter((x) => x.parent_job_id === j.id && x.type === 'render' && x.status === 'succeeded');
+    const videos = await s3.send(new ListObjectsV2Command({ Bucket: stack.e.bucket, Prefix: `projects/${p.project}/jobs/` }));
+    const mp4s = (videos.Contents ?? []).filter((o) => o.Key!.endsWith('/memorial.mp4'));
+    if (renders.length > 1 || mp4s.length > 1) duplicates++;
+    if (j.status === 'succeeded') {
+      const v = (await api.req('GET', `/projects/${p.project}`)).body.video;
+      const file = path.join(dir, `${p.project}.mp4`);
+      const res = await fetch(`${stack.e.url}${v.url}`);
+      await import('node:fs/promises').then(async (fs) => fs.writeFile(file, Buffer.from(await res.arrayBuffer())));
+      const probe = await ffprobe(file, undefined, { countFrames: true });
+      if (Number(probe.streams[0]?.nb_read_frames) !== 2 * 6 * 30) invalid++;
+    }
+  }
+  const failedWithoutReason = top.filter((j) => j.status === 'failed' && !(j.error?.code && j.error?.message)).length;
+  const cancelMismatch = pipelines.filter((p) => {
+    const j = top.find((x) => x.id === p.job);
+    return p.cancelAccepted === true && j?.status !== 'canceled';
+  }).length;
+
+  const table: [string, string | number][] = [
+    ['pipelines', M],
+    ['succeeded', outcome.succeeded ?? 0],
+    ['failed (with a reason)', outcome.failed ?? 0],
+    ['canceled (as asked)', outcome.canceled ?? 0],
+    ['cancels accepted', pipelines.filter((p) => p.cancelAccepted).length],
+    ['lost jobs', lost],
+    ['stuck jobs (any level)', stuck.length],
+    ['leftover ffmpeg processes', ffmpegLeft],
+    ['leftover temp folders', tempLeft],
+    ['duplicate final videos', duplicates],
+    ['invalid videos', invalid],
+    ['chaos events', events.length],
+    ['wall time (s)', Math.round((Date.now() - start) / 1000)],
+  ];
+  log(`events: ${events.join('; ')}`);
+  for (const [k, v] of table) log(`${k.padEnd(28)} ${v}`);
+  for (const j of top.filter((x) => x.status === 'failed')) log(`failed ${j.id}: ${j.error?.code} ${j.error?.message}`);
+  for (const j of stuck) log(`stuck ${j.type} ${j.id} ${j.status}`);
+
+  expect(lost).toBe(0);
+  expect(stuck).toEqual([]);
+  expect(final.size).toBe(M);
+  expect(ffmpegLeft).toBe(0);
+  expect(tempLeft).toBe(0);
+  expect(duplicates).toBe(0);
+  expect(invalid).toBe(0);
+  expect(failedWithoutReason).toBe(0);
+  expect(cancelMismatch).toBe(0);
+  expect(outcome.succeeded).toBeGreaterThan(0);
+}, 3_600_000);
