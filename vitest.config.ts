@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'tests/**/*.test.ts'],
-    exclude: ['**/node_modules/**', 'tests/chaos/**', 'tests/browser/**'],
+    exclude: ['**/node_modules/**', 'tests/chaos/**'],
     maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 180_000,

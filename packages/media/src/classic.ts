@@ -3,9 +3,12 @@
  * xfade-family transition in the middle, and canvas B settles back to neutral exactly on the last
  * frame, so consecutive clips (A→B, B→C, ...) join seamlessly by concatenation.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { throwIfAborted } from './errors.js';
 import { runFfmpeg } from './ffmpeg.js';
-import { perspectiveFilter, randomMove, seededRandom, type Move } from './motion.js';
+import { kenBurnsChain, perspectiveFilter, randomMove, seededRandom, type Move } from './motion.js';
 import { encodeProfile, TO_BT709_YUV, toOutputSize } from './profile.js';
 import { probeImageSize } from './still.js';
 
@@ -66,6 +69,52 @@ export function stillChain(index: number, frames: number, fps: number): string {
   return `[${index}:v]${TO_BT709_YUV},loop=loop=${frames - 1}:size=1:start=0,settb=1/${fps},setpts=N`;
 }
 
+/**
+ * One canvas (input `index`) as `frames` moving frames at the output size: converted to BT.709 yuv420p
+ * and padded once, looped, then moved per frame by the swscale path of `kenBurnsChain` (sub-pixel exact,
+ * work proportional to output pixels). Falls back to `perspective` + scale if the geometry has no such path.
+ */
+export function movingStill(p: {
+  index: number;
+  frames: number;
+  fps: number;
+  move: Move;
+  direction: 'away' | 'back';
+  canvas: { width: number; height: number };
+  width: number;
+  height: number;
+  interpolation?: 'linear' | 'cubic' | undefined;
+}): string {
+  const interp = p.interpolation ?? 'cubic';
+  const kb = kenBurnsChain({ move: p.move, canvas: p.canvas, output: { width: p.width, height: p.height }, frames: p.frames, direction: p.direction, interpolation: interp });
+  const loop = `loop=loop=${p.frames - 1}:size=1:start=0,settb=1/${p.fps},setpts=N`;
+  if (kb) return `[${p.index}:v]${TO_BT709_YUV},${kb.prepare},${loop},${kb.perFrame}`;
+  return (
+    `${stillChain(p.index, p.frames, p.fps)},` +
+    `${perspectiveFilter(p.move, p.canvas.width, p.canvas.height, p.frames, p.direction, interp)},` +
+    `${toOutputSize(p.width, p.height)},setsar=1`
+  );
+}
+
+/** The filter graph of a classic transition (long: pass it with -filter_complex_script). */
+export function buildClassicGraph(p: {
+  plan: ClassicPlan;
+  width: number;
+  height: number;
+  canvas: { width: number; height: number };
+  interpolation?: 'linear' | 'cubic' | undefined;
+}): string {
+  const { plan, width, height, canvas } = p;
+  const { fps } = plan;
+  const common = { fps, canvas, width, height, interpolation: p.interpolation };
+  const a = movingStill({ ...common, index: 0, frames: plan.aFrames, move: plan.a, direction: 'away' });
+  const b = movingStill({ ...common, index: 1, frames: plan.bFrames, move: plan.b, direction: 'back' });
+  const x =
+    `[a][b]xfade=transition=${plan.transition}:duration=${plan.transitionFrames / fps}:offset=${plan.offsetFrames / fps},` +
+    `format=yuv420p[v]`;
+  return `${a}[a];\n${b}[b];\n${x}`;
+}
+
 export function buildClassicArgs(p: {
   plan: ClassicPlan;
   from: string;
@@ -75,28 +124,18 @@ export function buildClassicArgs(p: {
   height: number;
   canvas: { width: number; height: number };
   interpolation?: 'linear' | 'cubic';
+  /** File holding the filter graph (written by the caller); without it the graph is passed inline. */
+  graphScript?: string;
 }): string[] {
-  const { plan, width, height, canvas } = p;
-  const interp = p.interpolation ?? 'cubic';
-  const { fps } = plan;
-  const a =
-    `${stillChain(0, plan.aFrames, fps)},` +
-    `${perspectiveFilter(plan.a, canvas.width, canvas.height, plan.aFrames, 'away', interp)},` +
-    `${toOutputSize(width, height)},setsar=1[a]`;
-  const b =
-    `${stillChain(1, plan.bFrames, fps)},` +
-    `${perspectiveFilter(plan.b, canvas.width, canvas.height, plan.bFrames, 'back', interp)},` +
-    `${toOutputSize(width, height)},setsar=1[b]`;
-  const x =
-    `[a][b]xfade=transition=${plan.transition}:duration=${plan.transitionFrames / fps}:offset=${plan.offsetFrames / fps},` +
-    `format=yuv420p[v]`;
+  const { plan, width, height } = p;
+  const graph = p.graphScript ? ['-filter_complex_script', p.graphScript] : ['-filter_complex', buildClassicGraph(p)];
   return [
-    ...stillInputArgs(p.from, fps),
-    ...stillInputArgs(p.to, fps),
-    '-filter_complex', `${a};${b};${x}`,
+    ...stillInputArgs(p.from, plan.fps),
+    ...stillInputArgs(p.to, plan.fps),
+    ...graph,
     '-map', '[v]',
     '-frames:v', String(plan.frames),
-    ...encodeProfile({ width, height, fps }),
+    ...encodeProfile({ width, height, fps: plan.fps }),
     p.output,
   ];
 }
@@ -135,16 +174,14 @@ export async function classicTransition(opts: ClassicTransitionOptions): Promise
     transition: opts.transition,
     transitionSeconds: opts.transitionSeconds,
   });
-  const args = buildClassicArgs({
-    plan,
-    from: opts.from,
-    to: opts.to,
-    output: opts.output,
-    width: opts.width,
-    height: opts.height,
-    canvas,
-    ...(opts.interpolation ? { interpolation: opts.interpolation } : {}),
-  });
-  await runFfmpeg(args, { signal: opts.signal, durationSeconds: plan.frames / plan.fps, onProgress: opts.onProgress });
-  return plan;
+  const dir = await mkdtemp(join(tmpdir(), 'mt-classic-'));
+  try {
+    const graphScript = join(dir, 'graph.txt');
+    await writeFile(graphScript, buildClassicGraph({ plan, width: opts.width, height: opts.height, canvas, interpolation: opts.interpolation }));
+    const args = buildClassicArgs({ plan, from: opts.from, to: opts.to, output: opts.output, width: opts.width, height: opts.height, canvas, graphScript });
+    await runFfmpeg(args, { signal: opts.signal, durationSeconds: plan.frames / plan.fps, onProgress: opts.onProgress });
+    return plan;
+  } finally {
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
 }

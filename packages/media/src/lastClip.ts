@@ -2,15 +2,15 @@
  * The final clip: the last canvas from neutral framing with a gentle move, fading to black (full black
  * on the last frames); with an epilogue, a card (name, "born – died", optional title) fades in first.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { throwIfAborted } from './errors.js';
 import { runFfmpeg } from './ffmpeg.js';
-import { perspectiveFilter, randomMove, seededRandom } from './motion.js';
-import { encodeProfile, toOutputSize } from './profile.js';
-import { stillChain, stillInputArgs } from './classic.js';
+import { randomMove, seededRandom } from './motion.js';
+import { encodeProfile } from './profile.js';
+import { movingStill, stillInputArgs } from './classic.js';
 import { probeImageSize } from './still.js';
 
 export interface Epilogue {
@@ -111,10 +111,7 @@ export async function lastClip(opts: LastClipOptions): Promise<LastClipPlan> {
   const dir = await mkdtemp(join(tmpdir(), 'mt-last-'));
   try {
     const fadeOut = `fade=t=out:start_frame=${plan.fadeStart}:nb_frames=${plan.fadeFrames}`;
-    const photo =
-      `${stillChain(0, plan.frames, fps)},` +
-      `${perspectiveFilter(move, canvas.width, canvas.height, plan.frames, 'away', 'cubic')},` +
-      `${toOutputSize(width, height)},setsar=1`;
+    const photo = movingStill({ index: 0, frames: plan.frames, fps, move, direction: 'away', canvas, width, height });
     const args = [...stillInputArgs(opts.from, fps)];
     let graph: string;
     if (withCard && opts.epilogue) {
@@ -129,7 +126,9 @@ export async function lastClip(opts: LastClipOptions): Promise<LastClipPlan> {
     } else {
       graph = `${photo},${fadeOut},format=yuv420p[v]`;
     }
-    args.push('-filter_complex', graph, '-map', '[v]', '-frames:v', String(plan.frames), ...encodeProfile({ width, height, fps }), opts.output);
+    const script = join(dir, 'graph.txt');
+    await writeFile(script, graph);
+    args.push('-filter_complex_script', script, '-map', '[v]', '-frames:v', String(plan.frames), ...encodeProfile({ width, height, fps }), opts.output);
     await runFfmpeg(args, { signal, durationSeconds: plan.frames / fps, onProgress: opts.onProgress });
     return plan;
   } finally {

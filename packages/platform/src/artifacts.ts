@@ -19,7 +19,7 @@ export function asJobFailure(e: unknown, what: string): unknown {
 /** Downloads an object into `dir`; a missing object is a permanent `input_missing` failure. */
 export async function fetchObject(storage: Storage, key: string, dir: string, name: string, signal?: AbortSignal): Promise<string> {
   const file = path.join(dir, name);
-  if (!(await storage.head(key))) throw new JobFailure('input_missing', `A file this step needs is missing from storage (${key}).`);
+  if (!(await storage.exists(key))) throw new JobFailure('input_missing', `A file this step needs is missing from storage (${key}).`);
   await storage.getFile(key, file, signal);
   return file;
 }
@@ -38,7 +38,7 @@ export async function ensureCanvas(
 ): Promise<{ file: string; key: string; made: boolean }> {
   const key = objectKeys.canvas(projectId, photo.asset_id, resolution);
   const file = path.join(dir, `canvas-${photo.asset_id}.png`);
-  if (await storage.head(key)) {
+  if (await storage.exists(key)) {
     await storage.getFile(key, file, signal);
     return { file, key, made: false };
   }

@@ -60,14 +60,25 @@ export class Storage {
     await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), { abortSignal: signal });
   }
 
-  /** Streams a local file up (multipart for large files), never holding it whole in memory. */
+  /**
+   * Streams a local file up (multipart for large files), never holding it whole in memory, then
+   * writes a small `<key>.done` marker: an artifact counts as made (see `exists`) only when its
+   * upload finished, even on a store where an interrupted upload can leave a partial object.
+   */
   async putFile(key: string, file: string, contentType: string, signal?: AbortSignal): Promise<void> {
+    const size = (await stat(file)).size;
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: createReadStream(file), ContentType: contentType, ContentLength: (await stat(file)).size },
+      params: { Bucket: this.bucket, Key: key, Body: createReadStream(file), ContentType: contentType, ContentLength: size },
       abortController: signal ? abortControllerFrom(signal) : undefined,
     });
     await upload.done();
+    await this.putBytes(`${key}.done`, JSON.stringify({ size }), 'application/json');
+  }
+
+  /** Whether an artifact was stored completely by `putFile`. */
+  async exists(key: string): Promise<boolean> {
+    return (await this.head(`${key}.done`)) !== null;
   }
 
   async putBytes(key: string, body: Buffer | string, contentType: string): Promise<void> {
@@ -96,6 +107,7 @@ export class Storage {
 
   async delete(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: `${key}.done` }));
   }
 }
 

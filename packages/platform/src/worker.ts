@@ -58,8 +58,12 @@ export async function startWorker(opts: { service: string; bus: Bus; log: Logger
   const inflight = new Set<Promise<void>>();
   let stopping = false;
 
-  const swept = await sweepStaleJobDirs();
-  if (swept) log.info({ swept }, 'removed temp folders left by dead processes');
+  const sweep = async () => {
+    const swept = await sweepStaleJobDirs().catch(() => 0);
+    if (swept) log.info({ swept }, 'removed temp folders (and orphaned ffmpeg) left by dead processes');
+  };
+  await sweep();
+  const sweeper = setInterval(() => void sweep(), 60_000);
 
   const cancelSub = bus.nc.subscribe(bus.names.cancelWildcard, {
     callback: (_err, m) => {
@@ -226,6 +230,7 @@ export async function startWorker(opts: { service: string; bus: Bus; log: Logger
     active,
     async stop(graceMs = Number(process.env.MT_SHUTDOWN_GRACE_MS ?? 5_000)) {
       stopping = true;
+      clearInterval(sweeper);
       for (const s of stoppers) s();
       const done = Promise.allSettled([...inflight]);
       const timer = setTimeout(() => {

@@ -18,7 +18,7 @@ export const runCanvasJob: JobHandler<'canvas'> = async (ctx) => {
   for (const [i, photo] of photos.entries()) {
     const key = objectKeys.canvas(project_id, photo.asset_id, resolution);
     canvases.push({ asset_id: photo.asset_id, key });
-    if (await ctx.storage.head(key)) continue;
+    if (await ctx.storage.exists(key)) continue;
     const input = await fetchObject(ctx.storage, photo.key, ctx.dir, `upload-${i}`, ctx.signal);
     const file = path.join(ctx.dir, `canvas-${i}.png`);
     let rect: Rect;

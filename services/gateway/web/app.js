@@ -43,7 +43,12 @@ function fmtLifeDate(v) {
   const opts = m[2] ? { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' } : { year: 'numeric', timeZone: 'UTC' };
   return new Intl.DateTimeFormat(lang, opts).format(d);
 }
-const fmtYears = (p) => (p.born || p.died ? t('m.years', { born: fmtLifeDate(p.born) || '?', died: fmtLifeDate(p.died) || '' }).trim() : '');
+/** "born – died" with each date kept on one line. */
+function fmtYears(p) {
+  if (!p.born && !p.died) return '';
+  const [before, mid, after] = t('m.years', { born: '\u0001', died: '\u0002' }).split(/[\u0001\u0002]/);
+  return h('span', { class: 'years' }, before, h('span', { class: 'date' }, fmtLifeDate(p.born) || '?'), mid, p.died ? h('span', { class: 'date' }, fmtLifeDate(p.died)) : '', after);
+}
 const fmtDate = (iso) => new Intl.DateTimeFormat(lang, { dateStyle: 'long' }).format(new Date(iso));
 function fmtSize(bytes) {
   const mb = bytes / 1048576;
@@ -161,7 +166,9 @@ function shell() {
   const sw = $('#lang');
   sw.textContent = t('lang.switch');
   sw.setAttribute('lang', lang === 'en' ? 'ko' : 'en');
-  sw.setAttribute('aria-label', t('lang.switchLabel'));
+  // The language's own name is the button's name (read in that language); the hint is a description.
+  sw.setAttribute('title', t('lang.switchLabel'));
+  $('#lang-hint').textContent = t('lang.switchLabel');
   $('#tagline').textContent = t('app.tagline');
 }
 
@@ -291,6 +298,11 @@ function createView() {
     return msg ? input : null;
   };
 
+  // A message about a field goes away as soon as it is being corrected.
+  form.addEventListener('input', (ev) => {
+    if (ev.target.getAttribute('aria-invalid')) fieldError(ev.target.name, null);
+  });
+
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     err.replaceChildren();
@@ -359,7 +371,7 @@ function memorialView(id) {
   let music = null; // Asset
   let musicUp = null; // { name, state, pct, reason }
   let job = null; // { id, type, status, stage, pct, detail, samples: [{t, pct}], canceling }
-  let outcome = null; // { kind: done|canceled|failed|info, text, next? }
+  let outcome = null; // { kind: done|canceled|failed|info, key, reason?, next? } (keys, so a language switch re-words it)
   let stream = null;
   let uploading = 0;
   let tileSeq = 0;
@@ -416,12 +428,14 @@ function memorialView(id) {
       'aria-label': done ? t('m.photoOf', { n: pos + 1, total: count, name }) : null,
     },
     h('div', { class: 'thumb' },
-      thumb ? h('img', { src: thumb, alt: '', loading: 'lazy', decoding: 'async', width: '160', height: '160' }) : h('span', { class: 'thumb-empty', 'aria-hidden': 'true' }, done ? String(pos + 1) : '·'),
+      thumb
+        ? h('img', { src: thumb, alt: '', decoding: 'async', width: '160', height: '160', onerror: (e) => e.target.replaceWith(h('span', { class: 'thumb-empty', 'aria-hidden': 'true' })) })
+        : h('span', { class: 'thumb-empty', 'aria-hidden': 'true' }),
       done ? h('span', { class: 'pos', 'aria-hidden': 'true' }, String(pos + 1)) : '',
       tile.state === 'uploading' || tile.state === 'queued' || tile.state === 'checking'
         ? h('progress', { class: 'bar', id: `prog-${tile.key}`, max: '100', value: tile.state === 'checking' ? '100' : String(Math.round(tile.pct * 100)), 'aria-label': name })
         : '',
-      tile.state === 'refused' ? h('div', { class: 'refusal' }, h('p', { lang: 'en' }, tile.reason), h('p', null, t('m.refusedWhat'))) : ''),
+      tile.state === 'refused' ? h('div', { class: 'refusal', tabindex: '0', role: 'group', 'aria-label': `${t('m.refused')}: ${name}` }, h('p', { lang: 'en' }, tile.reason), h('p', null, t('m.refusedWhat'))) : ''),
     h('p', { class: 'tile-name', title: name }, nameSpan(name)),
     h('p', { class: 'tile-status', id: `status-${tile.key}` }, status),
     h('div', { class: 'tile-actions' },
@@ -474,7 +488,8 @@ function memorialView(id) {
       h('p', { class: 'drop-title' }, t('m.drop')),
       h('p', { class: 'muted' }, t('m.dropOr')),
       h('button', { type: 'button', class: 'btn', 'data-focus': 'pick', disabled: busy(), onclick: () => photoInput.click() }, t('m.pick')),
-      h('p', { class: 'hint', id: 'drop-hint' }, t('m.dropHint')),
+      // While files upload, the same line says why photos cannot be moved yet (no new line, nothing shifts).
+      h('p', { class: 'hint', id: 'drop-hint' }, uploading > 0 ? t('m.busyReorder') : t('m.dropHint')),
       photoInput);
     for (const ev of ['dragenter', 'dragover'])
       zone.addEventListener(ev, (e) => {
@@ -494,14 +509,15 @@ function memorialView(id) {
       h('h2', { id: 'photos-h' }, t('m.photos')),
       h('p', { class: 'muted', id: 'photos-intro' }, t('m.photosIntro')),
       zone,
-      uploading > 0 ? h('p', { class: 'hint' }, t('m.busyReorder')) : '',
       tiles.length ? grid : h('p', { class: 'empty' }, t('m.noPhotos')));
   }
 
   /** Updates one tile's progress in place (no rebuild, so nothing moves and focus stays). */
   function paintProgress(tile) {
+    const li = $(`#tile-${tile.key}`);
     const bar = $(`#prog-${tile.key}`);
     const st = $(`#status-${tile.key}`);
+    if (li) li.className = `tile tile-${tile.state}`;
     if (bar) bar.value = tile.state === 'checking' ? 100 : Math.round(tile.pct * 100);
     if (st) st.textContent = tile.state === 'checking' ? t('m.checking') : t('m.uploading', { pct: Math.round(tile.pct * 100) });
   }
@@ -717,9 +733,9 @@ function memorialView(id) {
     }
     if (outcome)
       kids.push(h('div', { class: `notice notice-${outcome.kind}`, id: 'outcome', tabindex: '-1' },
-        h('p', null, outcome.text),
+        h('p', null, t(outcome.key)),
         outcome.reason ? h('p', { lang: 'en' }, outcome.reason) : '',
-        outcome.next ? h('p', null, outcome.next) : ''));
+        outcome.next ? h('p', null, t(outcome.next)) : ''));
     replace(sec.make, ...kids);
   }
 
@@ -791,18 +807,18 @@ function memorialView(id) {
     await refreshProject();
     if (!alive) return;
     if (status === 'succeeded' && type === 'transition') {
-      outcome = { kind: 'info', text: t('m.doneTransition') };
+      outcome = { kind: 'info', key: 'm.doneTransition' };
       job = null;
       renderAll();
       announce(t('m.doneTransition'));
       return startJob('POST', '/jobs/render', { project_id: id });
     }
-    if (status === 'succeeded') outcome = { kind: 'done', text: type === 'render' ? t('m.doneRender') : t('m.done') };
-    else if (status === 'canceled') outcome = { kind: 'canceled', text: t('m.canceled') };
-    else outcome = { kind: 'failed', text: t('m.failed'), reason: j?.error?.message ?? '', next: t('m.failedNext') };
+    if (status === 'succeeded') outcome = { kind: 'done', key: type === 'render' ? 'm.doneRender' : 'm.done' };
+    else if (status === 'canceled') outcome = { kind: 'canceled', key: 'm.canceled' };
+    else outcome = { kind: 'failed', key: 'm.failed', reason: j?.error?.message ?? '', next: 'm.failedNext' };
     job = null;
     renderAll();
-    announce(outcome.text);
+    announce(t(outcome.key));
     if (status === 'succeeded' && project.video) $('#video-h')?.focus();
     else $('#outcome')?.focus();
   }
@@ -814,6 +830,7 @@ function memorialView(id) {
       const j = await api(method, path, body);
       watch(j);
       $('#cancel')?.focus();
+      refreshProject();
     } catch (e) {
       showError(sec.err, e);
       if (e.code === 'project_busy' && e.details?.active_job_id) {
@@ -870,7 +887,13 @@ function memorialView(id) {
           h('button', { type: 'button', class: 'btn', id: 'rerender', 'data-focus': 'rerender', disabled: busy(), onclick: () => startJob('POST', '/jobs/render', { project_id: id }) }, t('m.rerender')))),
       about);
     // How each transition was made (from the pipeline's result), when the job tells.
-    api('GET', `/jobs/${v.job_id}`).then((j) => {
+    (async () => {
+      const render = await api('GET', `/jobs/${v.job_id}`);
+      const made = render.parent_job_id
+        ? await api('GET', `/jobs/${render.parent_job_id}`)
+        : (await api('GET', `/jobs?project_id=${encodeURIComponent(id)}&type=pipeline&status=succeeded&limit=1`)).items[0];
+      return made;
+    })().then((j) => {
       const tr = j?.result?.transitions;
       if (!Array.isArray(tr) || !tr.length || !about.isConnected) return;
       about.replaceChildren(h('details', { class: 'about' },
@@ -886,7 +909,20 @@ function memorialView(id) {
     }
   }
 
+  /** With a video, it comes first (with the panel that remakes it); before that, the photos lead. */
+  let order = '';
+  function arrange() {
+    const list = project.video ? [sec.head, sec.err, sec.video, sec.make, sec.photos, sec.music] : [sec.head, sec.err, sec.photos, sec.music, sec.make, sec.video];
+    const key = project.video ? 'video' : 'photos';
+    if (key === order) return;
+    order = key;
+    const focused = document.activeElement;
+    main().replaceChildren(...list);
+    if (focused && focused !== document.body && main().contains(focused)) focused.focus();
+  }
+
   function renderAll() {
+    arrange();
     renderHead();
     renderPhotos();
     renderMusic();
@@ -909,7 +945,6 @@ function memorialView(id) {
       tiles = assets.items.filter((a) => a.kind === 'photo').map((a) => ({ key: `a${a.id}`, asset: a, name: a.filename, state: 'done', pct: 1 }));
       const audio = assets.items.filter((a) => a.kind === 'audio');
       music = audio.sort((a, b) => (a.created_at < b.created_at ? 1 : -1))[0] ?? null;
-      main().replaceChildren(sec.head, sec.err, sec.photos, sec.music, sec.make, sec.video);
       renderAll();
       focusHeading();
       if (p.active_job_id) {

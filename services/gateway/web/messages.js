@@ -92,7 +92,7 @@ export const MESSAGES = {
     'm.uploadSummary': '{ok} added, {bad} could not be added.',
     'm.uploadDone': '{ok} added.',
     'm.busyReorder': 'Please wait until the uploads finish before moving photos.',
-    'm.refusedWhat': 'Please choose a different file: a photo (JPEG, PNG, WebP, TIFF, HEIC) or a music file.',
+    'm.refusedWhat': 'Please choose a photo or music file instead.',
 
     'm.music': 'Music',
     'm.musicIntro': 'Optional. A piece of music that plays softly under the whole video.',
@@ -249,7 +249,7 @@ export const MESSAGES = {
     'm.uploadSummary': '{ok}개 추가, {bad}개는 추가하지 못했습니다.',
     'm.uploadDone': '{ok}개 추가했습니다.',
     'm.busyReorder': '올리기가 끝난 뒤에 사진을 옮겨 주세요.',
-    'm.refusedWhat': '다른 파일을 골라 주세요: 사진(JPEG, PNG, WebP, TIFF, HEIC) 또는 음악 파일.',
+    'm.refusedWhat': '사진이나 음악 파일을 대신 골라 주세요.',
 
     'm.music': '음악',
     'm.musicIntro': '선택 사항입니다. 영상 전체에 잔잔하게 흐르는 음악입니다.',
@@ -287,7 +287,7 @@ export const MESSAGES = {
     'm.adjust': '영상 다듬기',
     'm.adjustIntro': '마음에 들지 않는 장면이 있나요? 장면 전환 하나를 다시 만들면 영상이 다시 이어 붙여집니다.',
     'm.pair': '장면 전환',
-    'm.pairOption': '사진 {a}와 사진 {b} 사이',
+    'm.pairOption': '{a}번 사진과 {b}번 사진 사이',
     'm.regen': '이 장면 전환 다시 만들기',
     'm.rerender': '영상 다시 이어 붙이기',
     'm.about': '장면 전환을 만든 방식',

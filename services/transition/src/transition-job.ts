@@ -19,12 +19,18 @@ export function setGenerativeProvider(p: GenerativeProvider | null): void {
   generative = p;
 }
 
+/** A logger that follows the job's current stage (ctx.log is replaced on every stage change). */
+const stageLog = (ctx: JobContext<'transition' | 'last_clip'>) => ({
+  info: (o: object, m: string) => ctx.log.info(o, m),
+  warn: (o: object, m: string) => ctx.log.warn(o, m),
+});
+
 /** The clip's record beside it: which provider made it, so a redelivered command reports the same. */
 const metaKey = (clipKey: string) => clipKey.replace(/\.mp4$/, '.json');
 
 /** The clip of a job already stored (a redelivered command): reuse it, never make a second one. */
 async function existingClip(ctx: JobContext<'transition' | 'last_clip'>, key: string) {
-  return (await ctx.storage.head(key)) !== null;
+  return ctx.storage.exists(key);
 }
 
 async function storedOutcome(storage: Storage, clipKey: string): Promise<Partial<ClipOutcome>> {
@@ -59,7 +65,7 @@ export const runTransitionJob: JobHandler<'transition'> = async (ctx) => {
       style: p.style,
       generative,
       classic: classicProvider,
-      request: { from: a.file, to: b.file, output, seconds: p.seconds, fps: p.fps, size, seed: p.seed, signal: ctx.signal, log: ctx.log },
+      request: { from: a.file, to: b.file, output, seconds: p.seconds, fps: p.fps, size, seed: p.seed, signal: ctx.signal, log: stageLog(ctx) },
       phase: async (phase, detail) => {
         span = phase === 'generate' ? [5, 85] : [86, 99];
         await ctx.stage(phase === 'generate' ? 'transition_generate' : 'transition_validate', span[0], detail);
