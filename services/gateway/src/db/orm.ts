@@ -15,7 +15,7 @@ export async function createOrm(clientUrl = config.databaseUrl): Promise<MikroOR
     clientUrl,
     entities,
     extensions: [Migrator],
-    migrations: { migrationsList, transactional: true, allOrNothing: true, tableName: 'mikro_orm_migrations' },
+    migrations: { migrationsList, transactional: true, allOrNothing: true, tableName: 'mikro_orm_migrations', snapshot: false },
     pool: { min: 0, max: 10 },
     debug: false,
   });
