@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCanvas } from './canvas.js';
-import { buildClassicArgs, classicTransition, CLASSIC_TRANSITIONS, planClassic } from './classic.js';
+import { writeFile } from 'node:fs/promises';
+import { buildClassicArgs, buildClassicGraph, classicTransition, CLASSIC_TRANSITIONS, planClassic, stillInputArgs } from './classic.js';
+import { runFfmpeg } from './ffmpeg.js';
 import { MediaValidationError } from './errors.js';
 import { validateClip } from './compare.js';
 import { jerkQuantile, makeDotCanvas, trackDots } from './smoothness.js';
@@ -68,7 +70,7 @@ describe('classicTransition', () => {
     await expect(validateClip(out, { frames: 121, fps: FPS, width: W, height: H })).rejects.toThrow(/120 frames/);
   }, 60_000);
 
-  it('camera motion is sub-pixel smooth (p90 change in motion < 0.1 px/frame²; zoompan ≈ 1.07)', async () => {
+  it('camera motion is sub-pixel smooth (p90 change in motion < 0.15 px/frame²; zoompan ≈ 1.07)', async () => {
     const dots = t.file('dots.png');
     await makeDotCanvas(dots, 1600, 900);
     const out = t.file('dots.mp4');
@@ -81,6 +83,23 @@ describe('classicTransition', () => {
     // ... smoothly
     const jerk = Math.max(jerkQuantile(a), jerkQuantile(b));
     console.log(`smoothness p90 = ${jerk.toFixed(4)} px/frame²`);
-    expect(jerk).toBeLessThan(0.1);
+    // after x264 (crf 18) this is ≈0.08–0.12 for any sub-pixel renderer (perspective measured 0.11 here):
+    // the encoder's quantisation dominates; the renderer alone is checked losslessly below.
+    expect(jerk).toBeLessThan(0.15);
+  }, 60_000);
+
+  it('the renderer alone (lossless) is well below 0.1 px/frame²', async () => {
+    const dots = t.file('dots-lossless.png');
+    await makeDotCanvas(dots, 1600, 900);
+    const plan = planClassic({ seconds: 4, fps: FPS, seed: 'smooth', headroom: 1.25, transition: 'fade' });
+    const graph = t.file('graph.txt');
+    await writeFile(graph, buildClassicGraph({ plan, width: W, height: H, canvas: { width: 1600, height: 900 } }));
+    const out = t.file('dots.mkv');
+    await runFfmpeg([...stillInputArgs(dots, FPS), ...stillInputArgs(dots, FPS), '-filter_complex_script', graph, '-map', '[v]', '-frames:v', String(plan.frames), '-fps_mode', 'passthrough', '-c:v', 'ffv1', out]);
+    const a = await trackDots(out, W, H, 0, plan.offsetFrames);
+    const b = await trackDots(out, W, H, plan.offsetFrames + plan.transitionFrames, plan.frames);
+    const jerk = Math.max(jerkQuantile(a), jerkQuantile(b));
+    console.log(`lossless smoothness p90 = ${jerk.toFixed(4)} px/frame²`);
+    expect(jerk).toBeLessThan(0.07);
   }, 60_000);
 });

@@ -155,7 +155,7 @@ export interface ClassicTransitionOptions {
   /** Force a transition instead of the seeded pick. */
   transition?: ClassicTransitionName;
   transitionSeconds?: number;
-  /** perspective interpolation; cubic is sharper, linear ~40% faster. Default cubic. */
+  /** Resampling of the camera motion: cubic (swscale bicubic, default) or linear (bilinear, ~20% cheaper, softer). */
   interpolation?: 'linear' | 'cubic';
 }
 

@@ -129,14 +129,19 @@ export function axisCandidates(L: number, o: number, c: number, x0: number, w: n
   for (let m1 = c; m1 <= L; m1 += step) {
     const r1 = swsRatio(L, m1);
     const ideal = (c * r1) / k;
-    for (const m2 of new Set([step * Math.floor(ideal / step), step * Math.ceil(ideal / step)])) {
+    const m2lo = step * Math.floor(ideal / step);
+    for (let m2 = m2lo; m2 <= m2lo + step; m2 += step) {
       if (m2 < o || m2 > c) continue;
       const r2 = swsRatio(c, m2);
       const end = (r1 * r2 - k) * o;
       if (Math.abs(end) / k > Math.max(2 * maxErr, bestErr * 2)) continue;
-      for (let j1 = 0; j1 <= m1 - c; j1 += step) {
+      // j2 = (x0/r1 - j1)/r2 must land in [0, m2 - o]: only those j1 are worth trying.
+      const lo = Math.max(0, step * Math.floor((x0 / r1 - (m2 - o + step) * r2) / step));
+      const hi = Math.min(m1 - c, x0 / r1 + step * r2);
+      for (let j1 = lo; j1 <= hi; j1 += step) {
         const j2ideal = (x0 / r1 - j1) / r2;
-        for (const j2 of new Set([step * Math.floor(j2ideal / step), step * Math.ceil(j2ideal / step)])) {
+        const j2lo = step * Math.floor(j2ideal / step);
+        for (let j2 = j2lo; j2 <= j2lo + step; j2 += step) {
           if (j2 < 0 || j2 > m2 - o) continue;
           const off = (j2 * r2 + j1) * r1 - x0;
           const cand = { m1, j1, m2, j2, e0: off / k, e1: (off + end) / k };
@@ -155,28 +160,54 @@ export function axisCandidates(L: number, o: number, c: number, x0: number, w: n
 }
 
 /**
- * Pick one candidate per frame so that the residual error changes smoothly (its second difference is
- * what the eye, and the smoothness metric, sees as shake), preferring small errors.
+ * Pick one candidate per frame so that the residual error changes smoothly: its second difference
+ * (frame to frame) is what the eye, and the smoothness metric, see as shake, while a residual that
+ * drifts by a few hundredths of a pixel is invisible. Exact dynamic programme over (previous, current)
+ * candidate pairs minimising Σ|Δ²e|² + λ·Σ|e|², with each frame's candidates capped to the `cap` best.
  */
-export function smoothestPath(perFrame: AxisSteps[][]): AxisSteps[] {
-  const path: AxisSteps[] = [];
-  for (const cands of perFrame) {
-    const a = path[path.length - 1];
-    const b = path[path.length - 2];
-    const t0 = a ? (b ? 2 * a.e0 - b.e0 : a.e0) : 0;
-    const t1 = a ? (b ? 2 * a.e1 - b.e1 : a.e1) : 0;
-    let pick = cands[0]!;
-    let score = Infinity;
-    for (const c of cands) {
-      const s = Math.max(Math.abs(c.e0 - t0), Math.abs(c.e1 - t1)) + 0.25 * Math.max(Math.abs(c.e0), Math.abs(c.e1));
-      if (s < score) {
-        score = s;
-        pick = c;
+export function smoothestPath(perFrame: AxisSteps[][], cap = 16, lambda = 0.05): AxisSteps[] {
+  const errOf = (c: AxisSteps) => Math.max(Math.abs(c.e0), Math.abs(c.e1));
+  const C = perFrame.map((cands) => [...cands].sort((a, b) => errOf(a) - errOf(b)).slice(0, cap));
+  const N = C.length;
+  if (N <= 2) return C.map((c) => c[0]!);
+  const own = (c: AxisSteps) => lambda * (c.e0 * c.e0 + c.e1 * c.e1);
+  const jerk = (a: AxisSteps, b: AxisSteps, c: AxisSteps) => {
+    const d0 = c.e0 - 2 * b.e0 + a.e0;
+    const d1 = c.e1 - 2 * b.e1 + a.e1;
+    return d0 * d0 + d1 * d1;
+  };
+  // cost[n][i][j]: best cost of frames 0..n ending with candidate i at n-1 and j at n.
+  let cost: number[][] = C[0]!.map((a) => C[1]!.map((b) => own(a) + own(b)));
+  const back: number[][][] = [];
+  for (let n = 2; n < N; n++) {
+    const prev = C[n - 2]!;
+    const mid = C[n - 1]!;
+    const cur = C[n]!;
+    const next: number[][] = mid.map(() => cur.map(() => Infinity));
+    const arg: number[][] = mid.map(() => cur.map(() => 0));
+    for (let j = 0; j < mid.length; j++) {
+      for (let k = 0; k < cur.length; k++) {
+        const base = own(cur[k]!);
+        for (let i = 0; i < prev.length; i++) {
+          const v = cost[i]![j]! + jerk(prev[i]!, mid[j]!, cur[k]!) + base;
+          if (v < next[j]![k]!) {
+            next[j]![k] = v;
+            arg[j]![k] = i;
+          }
+        }
       }
     }
-    path.push(pick);
+    back.push(arg);
+    cost = next;
   }
-  return path;
+  let bj = 0;
+  let bk = 0;
+  for (let j = 0; j < cost.length; j++) for (let k = 0; k < cost[j]!.length; k++) if (cost[j]![k]! < cost[bj]![bk]!) [bj, bk] = [j, k];
+  const idx = new Array<number>(N);
+  idx[N - 1] = bk;
+  idx[N - 2] = bj;
+  for (let n = N - 1; n >= 2; n--) idx[n - 2] = back[n - 2]![idx[n - 1]!]![idx[n]!]!;
+  return idx.map((i, n) => C[n]![i]!);
 }
 
 /** Easing 0..1 at frame n of `frames` (same curve as `easeExpr`). */
@@ -204,9 +235,9 @@ export function perFrameExpr(values: readonly number[]): string {
 }
 
 /** Spare canvas (output pixels, each side) around the canvas so the resample path has room at neutral framing. */
-export const PAD_FRACTION = 0.025;
+export const PAD_FRACTION = 0.075;
 /** Intermediate crop size (between the two swscale passes) as a multiple of the output size. */
-export const CROP_FRACTION = 1.1;
+export const CROP_FRACTION = 1.18;
 
 export interface KenBurnsChain {
   /** Filters for the still, once, before it is looped (pad with smeared edges). */
@@ -240,7 +271,7 @@ export function kenBurnsChain(opts: {
   const cw = Math.max(output.width, Math.min(ev(output.width * CROP_FRACTION), canvas.width));
   const ch = Math.max(output.height, Math.min(ev(output.height * CROP_FRACTION), canvas.height));
   const flags = opts.interpolation === 'linear' ? 'bilinear' : 'bicubic';
-  const maxErr = opts.maxErr ?? 0.05;
+  const maxErr = opts.maxErr ?? 0.08;
   const cx: AxisSteps[][] = [];
   const cy: AxisSteps[][] = [];
   try {
