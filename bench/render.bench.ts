@@ -30,6 +30,32 @@ const peakMb = (pid: number | undefined) => {
   }
 };
 
+/**
+ * Where the time went: per job type, the number of jobs, their summed wall time, and each stage's
+ * summed duration (from the jobs' runtimes). Jobs of one type may overlap, so sums can exceed the wall time.
+ */
+async function stageBreakdown(api: Api, projectId: string, wall: number): Promise<string> {
+  const jobs = (await api.req('GET', `/jobs?project_id=${projectId}&limit=100`)).body.items as Array<{
+    type: string;
+    started_at: string | null;
+    finished_at: string | null;
+    runtime: { stages: Array<{ stage: string; duration_ms: number | null }> };
+  }>;
+  const byType = new Map<string, { n: number; ms: number; stages: Map<string, number> }>();
+  for (const j of jobs) {
+    const t = byType.get(j.type) ?? { n: 0, ms: 0, stages: new Map<string, number>() };
+    t.n++;
+    if (j.started_at && j.finished_at) t.ms += Date.parse(j.finished_at) - Date.parse(j.started_at);
+    for (const s of j.runtime.stages) t.stages.set(s.stage, (t.stages.get(s.stage) ?? 0) + (s.duration_ms ?? 0));
+    byType.set(j.type, t);
+  }
+  const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const lines = [...byType].map(
+    ([type, t]) => `  ${type} ×${t.n}: ${sec(t.ms)} — ${[...t.stages].filter(([, ms]) => ms >= 50).map(([s, ms]) => `${s} ${sec(ms)}`).join(', ')}`,
+  );
+  return [`  where the ${wall.toFixed(1)} s went (summed per job type):`, ...lines].join('\n');
+}
+
 const rows: string[] = [];
 for (const resolution of RESOLUTIONS) {
   const stack = new Stack();
@@ -61,6 +87,7 @@ for (const resolution of RESOLUTIONS) {
         `x264 alone ${x264.toFixed(1)} s (${(frames / x264).toFixed(1)} fps); ratio ${(wall / x264).toFixed(2)}x; peak memory: ${mem}`,
     );
     console.log(rows.at(-1));
+    console.log(await stageBreakdown(api, p.id, wall));
   } finally {
     await rm(work, { recursive: true, force: true });
     await stack.stop();

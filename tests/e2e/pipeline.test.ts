@@ -105,6 +105,9 @@ describe('a memorial video from six photos and music', () => {
     expect(byType('render')[0]!.runtime.stages.map((s) => s.stage)).toEqual(['render_start', 'render_concat', 'render_finalize', 'render_done']);
     expect(byType('canvas')[0]!.runtime.stages.map((s) => s.stage)).toEqual(['canvas_start', 'canvas_generate', 'canvas_validate', 'canvas_done']);
     expect((job.result as { transitions: { provider: string }[] }).transitions.map((t) => t.provider)).toEqual(Array(6).fill('classic'));
+    // One transition process makes two clips at once (MT_TRANSITION_CONCURRENCY=2): some transitions overlap in time.
+    const spans = byType('transition').map((t) => [Date.parse(t.started_at!), Date.parse(t.finished_at!)] as const);
+    expect(spans.some(([s1, e1], i) => spans.some(([s2], j) => i !== j && s2 >= s1 && s2 < e1))).toBe(true);
 
     const p = (await api.req('GET', `/projects/${project.id}`)).body;
     expect(p.status).toBe('completed');

@@ -191,6 +191,7 @@ export interface ProbeStream {
   avg_frame_rate?: string;
   nb_frames?: string;
   nb_read_frames?: string;
+  nb_read_packets?: string;
   duration?: string;
   sample_rate?: string;
   channels?: number;
@@ -207,14 +208,18 @@ export interface ProbeResult {
   format: { format_name?: string; duration?: string; size?: string; bit_rate?: string; [key: string]: unknown };
 }
 
-/** ffprobe a file: parsed JSON of streams and format. `countFrames` decodes to count video frames. */
+/**
+ * ffprobe a file: parsed JSON of streams and format. `countFrames` decodes the video to count its
+ * frames; `countPackets` counts them without decoding (one packet per frame in our own H.264 encodes).
+ */
 export async function ffprobe(
   path: string,
   signal?: AbortSignal,
-  opts: { countFrames?: boolean } = {},
+  opts: { countFrames?: boolean; countPackets?: boolean } = {},
 ): Promise<ProbeResult> {
   const args = ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format'];
   if (opts.countFrames) args.push('-count_frames', '-select_streams', 'v:0');
+  else if (opts.countPackets) args.push('-count_packets', '-select_streams', 'v:0');
   args.push('-i', path);
   const { stdout } = await runCommand(ffprobePath(), args, { signal });
   let parsed: Partial<ProbeResult>;

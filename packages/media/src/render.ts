@@ -6,8 +6,11 @@ import { MediaValidationError, throwIfAborted } from './errors.js';
 import { ffprobe, runFfmpeg } from './ffmpeg.js';
 import { checkVideoStream } from './compare.js';
 
-/** Music: AAC-LC stereo 48 kHz at YouTube's recommended bitrate. */
-export const AUDIO_ARGS = ['-c:a', 'aac', '-profile:a', 'aac_low', '-b:a', '384k', '-ar', '48000', '-ac', '2'];
+/**
+ * Music: AAC-LC stereo 48 kHz at YouTube's recommended bitrate. The `fast` coder takes a third less
+ * time than the default two-loop search and is transparent at 384 kb/s.
+ */
+export const AUDIO_ARGS = ['-c:a', 'aac', '-aac_coder', 'fast', '-profile:a', 'aac_low', '-b:a', '384k', '-ar', '48000', '-ac', '2'];
 /** Loudness target for online video (YouTube plays back at about -14 LUFS). */
 export const LOUDNORM = 'loudnorm=I=-14:TP=-1.5:LRA=11';
 export const MUSIC_FADE_IN_S = 2;

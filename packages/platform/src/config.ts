@@ -40,5 +40,10 @@ export const config = {
   outboxIntervalMs: int('MT_OUTBOX_INTERVAL_MS', 1_000),
   reaperIntervalMs: int('MT_REAPER_INTERVAL_MS', 15_000),
   staleRunningMs: int('MT_STALE_RUNNING_MS', 10 * 60_000),
+  /**
+   * Transitions one transition process makes at once. ffmpeg runs a clip's filters on one thread
+   * while x264 uses the rest, so two clips side by side keep two cores busy.
+   */
+  transitionConcurrency: Math.max(1, Math.floor(int('MT_TRANSITION_CONCURRENCY', 2))),
 };
 export type Config = typeof config;

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { JobType } from '@mt/contracts';
 import { connectBus, ensureTopology, type Bus } from './bus.js';
 import { createLogger, type Logger } from './logger.js';
 import { Storage } from './storage.js';
@@ -34,7 +35,11 @@ export function onShutdown(log: Logger, stop: () => Promise<void>): void {
 }
 
 /** Entry point of a worker service: telemetry, bus, topology, bucket, worker loop, shutdown. */
-export async function runWorkerService(service: string, handlers: Handlers): Promise<{ bus: Bus; worker: Worker; log: Logger }> {
+export async function runWorkerService(
+  service: string,
+  handlers: Handlers,
+  opts: { concurrency?: Partial<Record<JobType, number>> } = {},
+): Promise<{ bus: Bus; worker: Worker; log: Logger }> {
   startTelemetry(service);
   const log = createLogger(service);
   process.on('unhandledRejection', (e) => log.error({ err: e }, 'unhandled rejection'));
@@ -42,7 +47,7 @@ export async function runWorkerService(service: string, handlers: Handlers): Pro
   await retryUntil('jetstream topology', log, () => ensureTopology(bus));
   const storage = new Storage();
   await retryUntil('object store', log, () => storage.ensureBucket());
-  const worker = await startWorker({ service, bus, log, handlers, storage });
+  const worker = await startWorker({ service, bus, log, handlers, storage, concurrency: opts.concurrency });
   onShutdown(log, async () => {
     await worker.stop();
     await bus.nc.drain().catch(() => {});

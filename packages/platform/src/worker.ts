@@ -51,7 +51,15 @@ export function backoffMs(attempt: number, base = config.retryBaseMs, cap = 60_0
  * cancel, run the handler with a job folder and an AbortSignal, emit events, ack only when the
  * artifact is stored. Cancel requests reach the running handler at once through a subscription.
  */
-export async function startWorker(opts: { service: string; bus: Bus; log: Logger; handlers: Handlers; storage?: Storage }): Promise<Worker> {
+export async function startWorker(opts: {
+  service: string;
+  bus: Bus;
+  log: Logger;
+  handlers: Handlers;
+  storage?: Storage;
+  /** Jobs of a type this process works on at once (default 1). */
+  concurrency?: Partial<Record<JobType, number>>;
+}): Promise<Worker> {
   const { service, bus, log, handlers } = opts;
   const storage = opts.storage ?? new Storage();
   const active = new Map<string, AbortController>();
@@ -197,7 +205,10 @@ export async function startWorker(opts: { service: string; bus: Bus; log: Logger
 
   const loops: Promise<void>[] = [];
   const stoppers: Array<() => void> = [];
-  for (const type of Object.keys(handlers) as JobType[]) {
+  const pullers = (Object.keys(handlers) as JobType[]).flatMap((type) =>
+    Array.from({ length: Math.max(1, Math.floor(opts.concurrency?.[type] ?? 1)) }, () => type),
+  );
+  for (const type of pullers) {
     loops.push(
       (async () => {
         while (!stopping) {
@@ -224,7 +235,7 @@ export async function startWorker(opts: { service: string; bus: Bus; log: Logger
       })(),
     );
   }
-  log.info({ types: Object.keys(handlers) }, 'worker ready');
+  log.info({ types: Object.keys(handlers), concurrency: opts.concurrency ?? {} }, 'worker ready');
 
   return {
     active,

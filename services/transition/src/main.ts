@@ -1,4 +1,4 @@
-import { runWorkerService } from '@mt/platform';
+import { config, runWorkerService } from '@mt/platform';
 import { runLastClipJob, runTransitionJob } from './transition-job.js';
 
-await runWorkerService('transition', { transition: runTransitionJob, last_clip: runLastClipJob });
+await runWorkerService('transition', { transition: runTransitionJob, last_clip: runLastClipJob }, { concurrency: { transition: config.transitionConcurrency } });
