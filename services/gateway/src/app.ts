@@ -1,8 +1,8 @@
 import type { HttpBindings } from '@hono/node-server';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { streamSSE } from 'hono/streaming';
-import { stream } from 'hono/streaming';
+import { stream, streamSSE } from 'hono/streaming';
 import type { Readable } from 'node:stream';
 import {
   AssetList,
@@ -143,43 +143,40 @@ export function createApp(d: AppDeps) {
       return c.body(null, 204);
     },
   );
-  const serveObject = async (c: { req: { header: (k: string) => string | undefined }; header: (k: string, v: string) => void; status: (s: 200 | 206) => void; body: (b: null) => Response }, key: string, type: string) => {
+  const ONE_RANGE = /^bytes=(\d*)-(\d*)$/;
+  /** Streams a stored object; one byte range gets 206 (or 416 past the end) so a browser can seek. */
+  const serveObject = async (c: Context<{ Bindings: HttpBindings }>, key: string, type: string, headers: Record<string, string> = {}) => {
+    const h = await d.storage.head(key);
+    if (!h) throw new ApiError('not_found', 'The file is missing. Run the memorial again.');
     const range = c.req.header('range');
-    const obj = await d.storage.getStream(key, range && /^bytes=\d*-\d*$/.test(range) ? range : undefined);
-    c.header('content-type', type);
-    c.header('accept-ranges', 'bytes');
-    c.header('content-length', String(obj.size));
-    if (obj.contentRange) {
-      c.header('content-range', obj.contentRange);
-      c.status(206);
-    }
-    return obj.body;
-  };
-  api.get('/projects/:project_id/video', async (c) => {
-    const p = await d.projects.get(c.req.param('project_id'));
-    if (!p.video) throw new ApiError('not_found', 'This memorial has no video yet. Run it first.');
-    const h = await d.storage.head(p.video.video_key);
-    if (!h) throw new ApiError('not_found', 'The video file is missing. Run the memorial again.');
-    const range = c.req.header('range');
-    if (range && !/^bytes=\d*-\d*$/.test(range)) throw new ApiError('bad_request', 'Only one byte range (bytes=a-b) is supported.');
-    const m = range ? /^bytes=(\d*)-(\d*)$/.exec(range) : null;
+    const m = range ? ONE_RANGE.exec(range) : null;
+    if (range && !m) throw new ApiError('bad_request', 'Only one byte range (bytes=a-b) is supported.');
     if (m && m[1] !== '' && Number(m[1]) >= h.size) {
       c.header('content-range', `bytes */${h.size}`);
       return c.body(null, 416);
     }
-    const b = await serveObject(c as never, p.video.video_key, 'video/mp4');
-    c.header('content-disposition', `inline; filename="memorial-${p.id.slice(0, 8)}.mp4"`);
+    const obj = await d.storage.getStream(key, range);
+    c.header('content-type', type);
+    c.header('accept-ranges', 'bytes');
+    c.header('content-length', String(obj.size));
+    for (const [k, v] of Object.entries(headers)) c.header(k, v);
+    if (obj.contentRange) {
+      c.header('content-range', obj.contentRange);
+      c.status(206);
+    }
     return stream(c, async (s) => {
-      for await (const chunk of b as Readable) await s.write(chunk as Uint8Array);
+      for await (const chunk of obj.body as Readable) await s.write(chunk as Uint8Array);
     });
+  };
+  api.get('/projects/:project_id/video', async (c) => {
+    const p = await d.projects.get(c.req.param('project_id'));
+    if (!p.video) throw new ApiError('not_found', 'This memorial has no video yet. Run it first.');
+    return serveObject(c, p.video.video_key, 'video/mp4', { 'content-disposition': `inline; filename="memorial-${p.id.slice(0, 8)}.mp4"` });
   });
   api.get('/projects/:project_id/poster', async (c) => {
     const p = await d.projects.get(c.req.param('project_id'));
     if (!p.video) throw new ApiError('not_found', 'This memorial has no video yet.');
-    const b = await serveObject(c as never, p.video.poster_key, 'image/jpeg');
-    return stream(c, async (s) => {
-      for await (const chunk of b as Readable) await s.write(chunk as Uint8Array);
-    });
+    return serveObject(c, p.video.poster_key, 'image/jpeg');
   });
   api.openapi(createRoute({ method: 'post', path: '/projects/{project_id}/run', tags: ['projects'], request: { params: ProjectParam }, responses: { 202: json(Job), ...errors(404, 409, 422) } }), async (c) => {
     const { project_id } = c.req.valid('param');
