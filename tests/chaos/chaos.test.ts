@@ -84,11 +84,15 @@ it(`survives chaos with ${M} pipelines`, async () => {
   }
 
   const events: string[] = [];
+  const kinds = new Set<string>();
   const start = Date.now();
   let running = true;
+  let tick = 0;
+  /** Every kind of event happens early, while pipelines are starting; random worker kills fill the rest. */
+  const SCHEDULE: Record<number, 'restart NATS' | 'kill -9 gateway' | 'restart Postgres'> = { 2: 'restart NATS', 3: 'kill -9 gateway', 4: 'restart Postgres', 8: 'restart NATS' };
+  const EVERY_KIND = 4;
   const chaos = (async () => {
     const workers = Object.entries(REPLICAS).flatMap(([s, n]) => Array.from({ length: n }, (_, i) => [s as ServiceName, `${s}-${i + 1}`] as const));
-    let tick = 0;
     // A bounded storm: enough kills and restarts to hit every kind of step, not so many that no
     // step can ever finish on a 2-core machine.
     const maxEvents = Math.min(30, 6 + 2 * M);
@@ -96,24 +100,27 @@ it(`survives chaos with ${M} pipelines`, async () => {
       await sleep(5_000 + Math.random() * 5_000);
       if (!running) break;
       tick++;
-      if (tick === 3 || tick === 9) {
-        events.push(`${((Date.now() - start) / 1000).toFixed(0)}s restart NATS`);
+      const at = `${((Date.now() - start) / 1000).toFixed(0)}s`;
+      const kind = SCHEDULE[tick];
+      if (kind === 'restart NATS') {
         await nats.restart(1_500);
-      } else if (tick === 6) {
-        events.push(`${((Date.now() - start) / 1000).toFixed(0)}s restart Postgres`);
+      } else if (kind === 'restart Postgres') {
         await postgres.restart(1_500);
-      } else if (tick === 12) {
-        events.push(`${((Date.now() - start) / 1000).toFixed(0)}s kill -9 gateway`);
+      } else if (kind === 'kill -9 gateway') {
         await stack.stopProcess('gateway', 'SIGKILL');
         await sleep(1_000);
         stack.spawn('gateway');
       } else {
         const [service, name] = workers[Math.floor(Math.random() * workers.length)]!;
-        events.push(`${((Date.now() - start) / 1000).toFixed(0)}s kill -9 ${name}`);
+        events.push(`${at} kill -9 ${name}`);
+        kinds.add('kill -9 worker');
         await stack.stopProcess(name, 'SIGKILL');
         await sleep(1_500);
         stack.spawn(service, name); // what the process manager does
+        continue;
       }
+      events.push(`${at} ${kind}`);
+      kinds.add(kind);
     }
   })();
 
@@ -133,7 +140,8 @@ it(`survives chaos with ${M} pipelines`, async () => {
   // Wait until every pipeline has ended (or the budget runs out).
   const budget = Date.now() + 120_000 + M * 60_000;
   const final = new Map<string, Job>();
-  while (Date.now() < budget && final.size < M) {
+  // ... and the storm has shown every kind of event at least once.
+  while (Date.now() < budget && (final.size < M || tick < EVERY_KIND)) {
     for (const p of pipelines) {
       if (final.has(p.job!)) continue;
       const j = await call('GET', `/jobs/${p.job}`);
@@ -204,6 +212,7 @@ it(`survives chaos with ${M} pipelines`, async () => {
     ['duplicate final videos', duplicates],
     ['invalid videos', invalid],
     ['chaos events', events.length],
+    ['kinds of chaos event', [...kinds].sort().join(', ')],
     ['wall time (s)', Math.round((Date.now() - start) / 1000)],
   ];
   log(`events: ${events.join('; ')}`);
@@ -221,4 +230,5 @@ it(`survives chaos with ${M} pipelines`, async () => {
   expect(failedWithoutReason).toBe(0);
   expect(cancelMismatch).toBe(0);
   expect(outcome.succeeded).toBeGreaterThan(0);
+  expect([...kinds].sort()).toEqual(['kill -9 gateway', 'kill -9 worker', 'restart NATS', 'restart Postgres']);
 }, 3_600_000);
