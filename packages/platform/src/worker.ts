@@ -110,6 +110,13 @@ export async function startWorker(opts: {
     const base = { job_id: cmd.job_id, trace_id: cmd.trace_id, attempt, service };
     const jlog = jobLogger(log, cmd, null).child({ attempt, worker: WORKER_ID });
 
+    if (active.has(cmd.job_id)) {
+      // A redelivery of a job this process is still working on (its in-progress acks were lost, e.g.
+      // across a NATS restart): leave it to come back once the running attempt has ended.
+      jlog.info('job already running here: command returned for later');
+      msg.nak(config.ackWaitMs);
+      return;
+    }
     if (await isJobFinished(bus, cmd.job_id)) {
       jlog.info('job already finished: command acknowledged without redoing it');
       msg.ack();
