@@ -90,9 +90,11 @@ it(`survives chaos with ${M} pipelines`, async () => {
   let tick = 0;
   /** Every kind of event happens early, while pipelines are starting; random worker kills fill the rest. */
   const SCHEDULE: Record<number, 'restart NATS' | 'kill -9 gateway' | 'restart Postgres'> = { 2: 'restart NATS', 3: 'kill -9 gateway', 4: 'restart Postgres', 8: 'restart NATS' };
-  const EVERY_KIND = 4;
+  /** Worker kills take the services in turn (a random replica each), so every kind of step dies mid-work. */
+  const KILL_ORDER: Exclude<ServiceName, 'gateway'>[] = ['transition', 'canvas', 'render'];
+  const EVERY_KIND = 6; // ticks 1, 5, 6 kill each worker service; 2, 3, 4 the rest
+  let kills = 0;
   const chaos = (async () => {
-    const workers = Object.entries(REPLICAS).flatMap(([s, n]) => Array.from({ length: n }, (_, i) => [s as ServiceName, `${s}-${i + 1}`] as const));
     // A bounded storm: enough kills and restarts to hit every kind of step, not so many that no
     // step can ever finish on a 2-core machine.
     const maxEvents = Math.min(30, 6 + 2 * M);
@@ -111,9 +113,10 @@ it(`survives chaos with ${M} pipelines`, async () => {
         await sleep(1_000);
         stack.spawn('gateway');
       } else {
-        const [service, name] = workers[Math.floor(Math.random() * workers.length)]!;
+        const service = KILL_ORDER[kills++ % KILL_ORDER.length]!;
+        const name = `${service}-${1 + Math.floor(Math.random() * REPLICAS[service])}`;
         events.push(`${at} kill -9 ${name}`);
-        kinds.add('kill -9 worker');
+        kinds.add(`kill -9 ${service}`);
         await stack.stopProcess(name, 'SIGKILL');
         await sleep(1_500);
         stack.spawn(service, name); // what the process manager does
@@ -230,5 +233,5 @@ it(`survives chaos with ${M} pipelines`, async () => {
   expect(failedWithoutReason).toBe(0);
   expect(cancelMismatch).toBe(0);
   expect(outcome.succeeded).toBeGreaterThan(0);
-  expect([...kinds].sort()).toEqual(['kill -9 gateway', 'kill -9 worker', 'restart NATS', 'restart Postgres']);
+  expect([...kinds].sort()).toEqual(['kill -9 canvas', 'kill -9 gateway', 'kill -9 render', 'kill -9 transition', 'restart NATS', 'restart Postgres']);
 }, 3_600_000);
