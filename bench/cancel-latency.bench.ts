@@ -1,22 +1,15 @@
 // Benchmark (prints figures; not a test): cancel latency, from the cancel request to the job's ffmpeg
 // process being gone, over 20 cancels of a running 10 s 1080p transition.
-import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { Api } from '../tests/lib/api.js';
-import { CORPUS, Stack } from '../tests/lib/stack.js';
+import { CORPUS, pidsMatching, Stack } from '../tests/lib/stack.js';
 
 const RUNS = Number(process.env.MT_BENCH_CANCELS ?? 20);
 const stack = new Stack();
 const e = await stack.start({ env: { LOG_LEVEL: 'warn' } });
 const api = new Api(e.url);
-const ffmpegPids = () => {
-  try {
-    return execFileSync('pgrep', ['-f', `ffmpeg.*${e.env.MT_TMP_DIR}`]).toString().trim().split('\n').filter(Boolean);
-  } catch {
-    return [];
-  }
-};
+const ffmpegPids = () => pidsMatching(`ffmpeg.*${e.env.MT_TMP_DIR}`);
 try {
   const p = await api.project({ title: 'cancel bench', resolution: '1080p', transition_seconds: 10, transition_style: 'classic' });
   const up = await api.upload(p.id, [{ path: path.join(CORPUS, 'photos/kodak/kodim01.png') }, { path: path.join(CORPUS, 'photos/kodak/kodim02.png') }]);

@@ -3,13 +3,12 @@
 // its second slot would start the same job beside the first, and a cancel would reach only one of
 // them. Here the ack wait (0.6 s) is shorter than the keep-alive interval (1 s), so JetStream
 // redelivers the running transition about once a second, on purpose.
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Api } from '../lib/api.js';
-import { CORPUS, Stack } from '../lib/stack.js';
+import { CORPUS, pidsMatching, Stack } from '../lib/stack.js';
 
 const stack = new Stack();
 let api: Api;
@@ -18,13 +17,7 @@ let project: { id: string };
 let photos: string[];
 
 /** ffmpeg processes working in this job's temp folder. */
-const ffmpegOf = (jobId: string) => {
-  try {
-    return execFileSync('pgrep', ['-f', `ffmpeg.*${jobId}`]).toString().trim().split('\n').filter(Boolean).length;
-  } catch {
-    return 0;
-  }
-};
+const ffmpegOf = (jobId: string) => pidsMatching(`ffmpeg.*${jobId}`).length;
 const startedEvents = async (jobId: string) =>
   Number((await db.query(`select count(*) from job_events where job_id = $1 and kind = 'started'`, [jobId])).rows[0].count);
 

@@ -3,7 +3,7 @@
 // folder, so runs on one machine never see each other. Postgres and NATS come from the environment
 // (DATABASE_URL, NATS_URL) or localhost; where neither answers and a Docker engine is there,
 // testcontainers starts them.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import S3rver from 's3rver';
+import { withAtomicPuts } from '../../infra/s3rver-atomic.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CORPUS = process.env.MT_CORPUS ?? path.resolve(ROOT, '../shared/corpus');
@@ -35,6 +36,15 @@ export async function freePort(): Promise<number> {
     });
     s.on('error', reject);
   });
+}
+
+/** Pids of processes whose command line matches `pattern` (pgrep -f): e.g. ffmpeg left in a job's folder. */
+export function pidsMatching(pattern: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-f', pattern]).toString().trim().split('\n').filter(Boolean);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
 }
 
 async function reachable(url: string): Promise<boolean> {
@@ -107,7 +117,7 @@ export class Stack {
     u.pathname = `/${dbName}`;
     const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'mt-stack-'));
     const s3Port = await freePort();
-    this.s3 = new S3rver({ address: '127.0.0.1', port: s3Port, directory: path.join(tmpDir, 's3'), silent: true });
+    this.s3 = withAtomicPuts(new S3rver({ address: '127.0.0.1', port: s3Port, directory: path.join(tmpDir, 's3'), silent: true }));
     await this.s3.run();
     const port = await freePort();
     const bucket = `mt-test-${id}`;
