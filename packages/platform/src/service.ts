@@ -3,6 +3,7 @@ import type { JobType } from '@mt/contracts';
 import { connectBus, ensureTopology, type Bus } from './bus.js';
 import { createLogger, type Logger } from './logger.js';
 import { Storage } from './storage.js';
+import { useProcessTempDir } from './tempdir.js';
 import { startTelemetry, stopTelemetry } from './telemetry.js';
 import { startWorker, type Handlers, type Worker } from './worker.js';
 
@@ -41,6 +42,7 @@ export async function runWorkerService(
   opts: { concurrency?: Partial<Record<JobType, number>> } = {},
 ): Promise<{ bus: Bus; worker: Worker; log: Logger }> {
   startTelemetry(service);
+  await useProcessTempDir(service);
   const log = createLogger(service);
   process.on('unhandledRejection', (e) => log.error({ err: e }, 'unhandled rejection'));
   const bus = await connectBus(service, log);

@@ -11,6 +11,7 @@ import {
   startWorker,
   stopTelemetry,
   Storage,
+  useProcessTempDir,
   type Bus,
   type Worker,
 } from '@mt/platform';
@@ -24,6 +25,7 @@ import { Projector } from './projector.js';
 import { Reaper } from './reaper.js';
 
 startTelemetry('gateway');
+await useProcessTempDir('gateway');
 const log = createLogger('gateway');
 process.on('unhandledRejection', (e) => log.error({ err: e }, 'unhandled rejection'));
 
