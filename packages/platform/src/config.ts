@@ -44,6 +44,6 @@ export const config = {
    * Transitions one transition process makes at once. ffmpeg runs a clip's filters on one thread
    * while x264 uses the rest, so two clips side by side keep two cores busy.
    */
-  transitionConcurrency: Math.max(1, Math.floor(int('MT_TRANSITION_CONCURRENCY', 2))),
+  transitionConcurrency: int('MT_TRANSITION_CONCURRENCY', 2),
 };
 export type Config = typeof config;

@@ -108,7 +108,8 @@ export async function startWorker(opts: {
     // A command the reaper published again carries a higher attempt; redeliveries add to it.
     const attempt = cmd.attempt + msg.info.deliveryCount - 1;
     const base = { job_id: cmd.job_id, trace_id: cmd.trace_id, attempt, service };
-    const jlog = jobLogger(log, cmd, null).child({ attempt, worker: WORKER_ID });
+    const logAt = (stage: string | null) => jobLogger(log, cmd, stage).child({ attempt, worker: WORKER_ID });
+    const jlog = logAt(null);
 
     if (active.has(cmd.job_id)) {
       // A redelivery of a job this process is still working on (its in-progress acks were lost, e.g.
@@ -155,7 +156,7 @@ export async function startWorker(opts: {
         log: jlog,
         stage: async (stage, percent, detail) => {
           currentStage = stage;
-          ctx.log = jobLogger(log, cmd, stage).child({ attempt, worker: WORKER_ID });
+          ctx.log = logAt(stage);
           ctx.log.info({ progress: percent }, detail ?? stage);
           lastPercent = percent;
           lastProgressAt = Date.now();
