@@ -109,20 +109,19 @@ export interface ValidateClipOptions {
 
 /**
  * Validate a clip of our own encode: exact frame count, size, fps, encode profile, no audio, first/last
- * frames. Frames are counted as packets (no decode: x264 writes one per frame); the first and last
- * frames are decoded and compared with their canvases, the four pictures extracted side by side.
+ * frames. The frame count is the one the MP4 states (no decode); the first and last frames are
+ * decoded and compared with their canvases, the four pictures extracted side by side.
  */
 export async function validateClip(path: string, o: ValidateClipOptions): Promise<{ firstSsim?: number; lastSsim?: number }> {
   const minSsim = o.minSsim ?? 0.9;
   let probe;
   try {
-    probe = await ffprobe(path, o.signal, { countPackets: true });
+    probe = await ffprobe(path, o.signal);
   } catch (err) {
     throw new MediaValidationError(`clip is not readable: ${(err as Error).message}`, { cause: err });
   }
   const v = checkVideoStream(probe.streams.find((s) => s.codec_type === 'video'), o, 'clip');
-  const count = Number(v.nb_read_packets);
-  if (count !== o.frames) fail(`clip has ${v.nb_read_packets} frames, expected ${o.frames}`);
+  if (Number(v.nb_frames) !== o.frames) fail(`clip has ${v.nb_frames} frames, expected ${o.frames}`);
   if (probe.streams.some((s) => s.codec_type === 'audio')) fail('clip has an audio stream; clips must be video only');
   const size = { width: o.width, height: o.height };
   const [firstSsim, lastSsim] = await Promise.all([

@@ -195,7 +195,6 @@ export interface ProbeStream {
   avg_frame_rate?: string;
   nb_frames?: string;
   nb_read_frames?: string;
-  nb_read_packets?: string;
   duration?: string;
   sample_rate?: string;
   channels?: number;
@@ -214,16 +213,15 @@ export interface ProbeResult {
 
 /**
  * ffprobe a file: parsed JSON of streams and format. `countFrames` decodes the video to count its
- * frames; `countPackets` counts them without decoding (one packet per frame in our own H.264 encodes).
+ * frames (for files from elsewhere); our own MP4 encodes state theirs in `nb_frames`.
  */
 export async function ffprobe(
   path: string,
   signal?: AbortSignal,
-  opts: { countFrames?: boolean; countPackets?: boolean } = {},
+  opts: { countFrames?: boolean } = {},
 ): Promise<ProbeResult> {
   const args = ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format'];
   if (opts.countFrames) args.push('-count_frames', '-select_streams', 'v:0');
-  else if (opts.countPackets) args.push('-count_packets', '-select_streams', 'v:0');
   args.push('-i', path);
   const { stdout } = await runCommand(ffprobePath(), args, { signal });
   let parsed: Partial<ProbeResult>;

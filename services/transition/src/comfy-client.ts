@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GenerativeFailure } from './generative-errors.js';
+import type { ProviderLog } from './provider.js';
 import type { Workflow } from './workflow.js';
 
 /** Largest result we download (a 5 s clip is a few MB; this only stops a runaway answer). */
@@ -39,13 +40,11 @@ export interface RunOptions {
   signal: AbortSignal;
   timeoutMs: number;
   onProgress?: (fraction: number, detail: string) => void;
-  log?: { info(o: object, m: string): void; warn(o: object, m: string): void };
+  log?: ProviderLog;
 }
 export interface RunResult {
   promptId: string;
   file: string;
-  /** What the clean-up did, when it ran (tests read it). */
-  cleanup?: 'interrupted' | 'deleted' | 'gone';
 }
 
 type FetchLike = typeof fetch;

@@ -193,7 +193,7 @@ export async function gateGeneratedClip(o: GateOptions): Promise<GateReport> {
     runFfmpeg(args, { signal, durationSeconds: o.target.frames / o.target.fps, onProgress: (f) => o.onProgress?.(0.15 + f * 0.65) }),
   );
 
-  const out = await guard('the normalised clip', 'encode_profile', () => ffprobe(o.output, signal, { countFrames: true }));
+  const out = await guard('the normalised clip', 'encode_profile', () => ffprobe(o.output, signal)); // our encode: nb_frames is exact
   const ov = out.streams.find((s) => s.codec_type === 'video');
   try {
     checkVideoStream(ov, o.target, 'the normalised clip');
@@ -202,9 +202,11 @@ export async function gateGeneratedClip(o: GateOptions): Promise<GateReport> {
     throw e;
   }
   const size = { width: o.target.width, height: o.target.height };
-  const firstSsim = await guard('comparing the first frame', 'unreadable', () => frameSimilarity(o.output, 'first', o.first, size, signal));
-  const lastSsim = await guard('comparing the last frame', 'unreadable', () => frameSimilarity(o.output, 'last', o.last, size, signal));
-  throwIf(judgeFinal({ frames: Number(ov?.nb_read_frames ?? 0), firstSsim, lastSsim }, { frames: o.target.frames, minSsim: o.minSsim }));
+  const [firstSsim, lastSsim] = await Promise.all([
+    guard('comparing the first frame', 'unreadable', () => frameSimilarity(o.output, 'first', o.first, size, signal)),
+    guard('comparing the last frame', 'unreadable', () => frameSimilarity(o.output, 'last', o.last, size, signal)),
+  ]);
+  throwIf(judgeFinal({ frames: Number(ov?.nb_frames ?? 0), firstSsim, lastSsim }, { frames: o.target.frames, minSsim: o.minSsim }));
   o.onProgress?.(1);
   return { firstSsim, lastSsim };
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { ComfyClient } from './comfy-client.js';
 import { GenerativeFailure } from './generative-errors.js';
 import type { GenerativeConfig } from './generative-config.js';
-import { gateGeneratedClip, type GateReport } from './gate.js';
+import { gateGeneratedClip } from './gate.js';
 import type { GenerateRequest, TransitionProvider } from './provider.js';
 import { fillWorkflow, generationSize, loadWorkflowTemplate, type Workflow } from './workflow.js';
 
@@ -51,11 +51,6 @@ export class Semaphore {
       else this.free++;
     };
   }
-}
-
-export interface GenerativeLog {
-  info(o: object, m: string): void;
-  warn(o: object, m: string): void;
 }
 
 export class GenerativeProvider implements TransitionProvider {
@@ -107,7 +102,7 @@ export class GenerativeProvider implements TransitionProvider {
   }
 
   /** One attempt, ending in a normalised, checked clip at `req.output`. */
-  async generate(req: GenerateRequest): Promise<{ detail: string; report: GateReport }> {
+  async generate(req: GenerateRequest): Promise<{ detail: string }> {
     const { cfg } = this;
     const template = await this.workflowTemplate();
     const gen = generationSize(req.size, cfg.maxWidth);
@@ -153,6 +148,6 @@ export class GenerativeProvider implements TransitionProvider {
       signal: req.signal,
       onProgress: req.onProgress,
     });
-    return { detail: `generative (seed ${req.seed}, first/last SSIM ${report.firstSsim.toFixed(2)}/${report.lastSsim.toFixed(2)})`, report };
+    return { detail: `generative (seed ${req.seed}, first/last SSIM ${report.firstSsim.toFixed(2)}/${report.lastSsim.toFixed(2)})` };
   }
 }

@@ -49,16 +49,14 @@ export interface MakeClipOptions {
 
 export async function makeClip(o: MakeClipOptions): Promise<ClipOutcome> {
   const { request: req, generative } = o;
-  const server = generative === null ? 'none' : (await generative.healthy(req.signal)).ok ? 'healthy' : 'unhealthy';
+  // `classic` needs no health check: it never calls the model server.
+  const server = generative === null || o.style === 'classic' ? 'none' : (await generative.healthy(req.signal)).ok ? 'healthy' : 'unhealthy';
   const plan = chooseProvider(o.style, server);
   const failures: ClipOutcome['failures'] = [];
-  let generativeAttempts = 0;
-  let reason: FailureReason | null = plan.use === 'classic' ? plan.fallback_reason : null;
 
   if (plan.use === 'generative' && generative) {
     const max = generative.cfg.attempts;
     for (let k = 1; k <= max; k++) {
-      generativeAttempts = k;
       const seed = attemptSeed(req.seed, k);
       await o.phase('generate', `Making the transition (generative${max > 1 ? `, attempt ${k} of ${max}` : ''})`);
       try {
@@ -73,7 +71,6 @@ export async function makeClip(o: MakeClipOptions): Promise<ClipOutcome> {
         if (req.signal.aborted) throw req.signal.reason;
         const f = e instanceof GenerativeFailure ? e : new GenerativeFailure('server_error', `unexpected: ${(e as Error)?.message ?? String(e)}`, true, { cause: e });
         failures.push({ attempt: k, reason: f.reason, message: f.message });
-        reason = f.reason;
         req.log?.warn({ attempt: k, seed, reason: f.reason, err: f.message }, 'generative attempt failed');
         if (f.reason === 'unavailable') generative.markUnhealthy(f.message);
         if (!f.retryable) break;
@@ -81,9 +78,11 @@ export async function makeClip(o: MakeClipOptions): Promise<ClipOutcome> {
     }
   }
 
+  // Every generative attempt made left a failure; the last one is why classic makes the clip.
+  const reason: FailureReason | null = failures.at(-1)?.reason ?? (plan.use === 'classic' ? plan.fallback_reason : null);
   await o.phase('generate', reason ? `Making the transition (classic, because: ${reason.replace(/_/g, ' ')})` : 'Making the transition (classic)');
   const { detail } = await o.classic.generate({ ...req, onProgress: o.progress });
   await o.phase('validate', 'Checking frames, size and the first and last pictures');
   await o.validateClassic(req.output);
-  return { provider: 'classic', attempts: generativeAttempts + 1, fallback_reason: reason, detail, failures };
+  return { provider: 'classic', attempts: failures.length + 1, fallback_reason: reason, detail, failures };
 }

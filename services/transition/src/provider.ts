@@ -13,7 +13,13 @@ export interface GenerateRequest {
   onProgress: (fraction: number) => void;
   /** Called when a provider that checks its own result moves from making it to checking it. */
   onPhase?: (phase: 'validate') => Promise<void>;
-  log?: { info(o: object, m: string): void; warn(o: object, m: string): void };
+  log?: ProviderLog;
+}
+
+/** The two log levels providers write at (the job's logger, following its stage). */
+export interface ProviderLog {
+  info(o: object, m: string): void;
+  warn(o: object, m: string): void;
 }
 
 /** A way to make a transition clip from canvas A to canvas B. The generative provider slots in beside classic. */

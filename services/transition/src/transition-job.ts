@@ -8,16 +8,9 @@ import { GenerativeProvider } from './generative.js';
 import { makeClip, type ClipOutcome } from './make-clip.js';
 import { classicProvider } from './provider.js';
 
-export { chooseProvider } from './make-clip.js';
-
 /** The model server of this process, read from the environment once (a bad value stops the start-up, naming it). */
 const generativeConfig = readGenerativeConfig();
-let generative: GenerativeProvider | null = generativeConfig.url ? new GenerativeProvider({ ...generativeConfig, url: generativeConfig.url }) : null;
-
-/** Tests swap the provider (or remove it) without environment variables. */
-export function setGenerativeProvider(p: GenerativeProvider | null): void {
-  generative = p;
-}
+const generative: GenerativeProvider | null = generativeConfig.url ? new GenerativeProvider({ ...generativeConfig, url: generativeConfig.url }) : null;
 
 /** A logger that follows the job's current stage (ctx.log is replaced on every stage change). */
 const stageLog = (ctx: JobContext<'transition' | 'last_clip'>) => ({
@@ -35,7 +28,6 @@ async function existingClip(ctx: JobContext<'transition' | 'last_clip'>, key: st
 
 async function storedOutcome(storage: Storage, clipKey: string): Promise<Partial<ClipOutcome>> {
   try {
-    if (!(await storage.head(metaKey(clipKey)))) return {};
     return JSON.parse(await text((await storage.getStream(metaKey(clipKey))).body)) as Partial<ClipOutcome>;
   } catch {
     return {};
@@ -78,9 +70,10 @@ export const runTransitionJob: JobHandler<'transition'> = async (ctx) => {
   } catch (e) {
     throw asJobFailure(e, 'Making the transition');
   }
-  await ctx.storage.putFile(clipKey, output, 'video/mp4', ctx.signal).catch((e: unknown) => { throw asJobFailure(e, 'Storing the clip'); });
   const { provider, attempts, fallback_reason, detail, failures } = outcome;
+  // The record goes first: once the clip counts as stored, a redelivered command finds both.
   await ctx.storage.putBytes(metaKey(clipKey), JSON.stringify({ provider, attempts, fallback_reason, failures }), 'application/json').catch((e: unknown) => ctx.log.warn({ err: e }, 'clip record not stored'));
+  await ctx.storage.putFile(clipKey, output, 'video/mp4', ctx.signal).catch((e: unknown) => { throw asJobFailure(e, 'Storing the clip'); });
   await ctx.stage('transition_done', 100, detail);
   return { clip_key: clipKey, frames, provider, attempts, fallback_reason, detail, failures };
 };
