@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context, Hono } from 'hono';
 
 // The families' page: plain static files (HTML, ES modules, CSS) from services/gateway/web, no build
-// step. Only files that exist directly in that folder are served, by an exact name match against a
-// listing taken at start-up: a request can never name a path outside it.
+// step. Only files that exist directly in that folder are served, by an exact name match against what
+// was read at start-up: a request can never name a path outside it.
 export const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web');
 
 const TYPES: Record<string, string> = {
@@ -39,32 +38,46 @@ const CSP = [
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9]+)+$/;
 
-function listing(): Set<string> {
+interface WebFile {
+  body: Uint8Array<ArrayBuffer>;
+  etag: string;
+  type: string;
+}
+
+/**
+ * The folder's servable files, read once at start-up (they are small and few, and change only with a
+ * deploy, which restarts the gateway): bytes, an ETag from them, and the content type.
+ */
+function readWebFiles(): Map<string, WebFile> {
+  const files = new Map<string, WebFile>();
+  let names: string[];
   try {
-    return new Set(readdirSync(WEB_DIR).filter((f) => SAFE_NAME.test(f) && TYPES[path.extname(f)] && statSync(path.join(WEB_DIR, f)).isFile()));
+    names = readdirSync(WEB_DIR);
   } catch {
-    return new Set();
+    return files;
   }
+  for (const name of names) {
+    const type = TYPES[path.extname(name)];
+    const file = path.join(WEB_DIR, name);
+    if (!SAFE_NAME.test(name) || !type || !statSync(file).isFile()) continue;
+    const body = readFileSync(file);
+    files.set(name, { body: new Uint8Array(body), etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`, type });
+  }
+  return files;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function mountWeb(app: Hono<any>): void {
-  const files = listing();
+  const files = readWebFiles();
 
-  // The files are small and few; an ETag from their bytes lets browsers revalidate cheaply. The page
-  // itself is always revalidated (no-cache), so a new deploy is picked up on the next load.
-  const send = async (c: Context, name: string, cacheControl: string) => {
-    let body: Buffer;
-    try {
-      body = await readFile(path.join(WEB_DIR, name));
-    } catch {
-      return c.notFound();
-    }
-    const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`;
+  // Every file is revalidated (no-cache) against its ETag, so a new deploy is picked up on the next load.
+  const send = (c: Context, name: string) => {
+    const f = files.get(name);
+    if (!f) return c.notFound();
     const headers: Record<string, string> = {
-      'content-type': TYPES[path.extname(name)]!,
-      'cache-control': cacheControl,
-      etag,
+      'content-type': f.type,
+      'cache-control': 'no-cache',
+      etag: f.etag,
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'same-origin',
     };
@@ -73,11 +86,11 @@ export function mountWeb(app: Hono<any>): void {
       headers['x-frame-options'] = 'DENY';
     }
     const inm = c.req.header('if-none-match');
-    if (inm && inm.split(',').some((t) => t.trim() === etag)) return c.body(null, 304, headers);
-    return c.body(new Uint8Array(body), 200, headers);
+    if (inm && inm.split(',').some((t) => t.trim() === f.etag)) return c.body(null, 304, headers);
+    return c.body(f.body, 200, headers);
   };
 
-  app.get('/', (c) => send(c, 'index.html', 'no-cache'));
+  app.get('/', (c) => send(c, 'index.html'));
   app.get('/web/*', (c) => {
     let name: string;
     try {
@@ -85,8 +98,7 @@ export function mountWeb(app: Hono<any>): void {
     } catch {
       return c.notFound();
     }
-    // Flat folder: no separators, no dot-dot, and only names seen in the listing.
-    if (name.includes('/') || name.includes('\\') || name.includes('..') || !SAFE_NAME.test(name) || !files.has(name)) return c.notFound();
-    return send(c, name, 'no-cache');
+    // Only exact names from the flat listing: no path a request makes up can reach anything else.
+    return send(c, name);
   });
 }

@@ -96,11 +96,10 @@ function replace(container, ...kids) {
 
 // ------------------------------------------------------------------ API
 class ApiError extends Error {
-  constructor(code, message, details = {}, status = 0) {
+  constructor(code, message, details = {}) {
     super(message);
     this.code = code;
     this.details = details;
-    this.status = status;
   }
 }
 async function api(method, path, body) {
@@ -116,7 +115,7 @@ async function api(method, path, body) {
   }
   if (r.status === 204) return null;
   const data = await r.json().catch(() => null);
-  if (!r.ok) throw new ApiError(data?.error?.code ?? `http_${r.status}`, data?.error?.message ?? t('err.tryAgain'), data?.error?.details ?? {}, r.status);
+  if (!r.ok) throw new ApiError(data?.error?.code ?? `http_${r.status}`, data?.error?.message ?? t('err.tryAgain'), data?.error?.details ?? {});
   return data;
 }
 
@@ -144,9 +143,9 @@ function uploadOne(projectId, file, onProgress, onSent) {
     xhr.onload = () => {
       const b = xhr.response;
       if (xhr.status === 201) resolve({ ok: true, items: b.items });
-      else resolve({ ok: false, reason: b?.error?.details?.reason ?? b?.error?.message ?? t('err.tryAgain'), message: b?.error?.message, code: b?.error?.code });
+      else resolve({ ok: false, reason: b?.error?.details?.reason ?? b?.error?.message ?? t('err.tryAgain') });
     };
-    xhr.onerror = () => resolve({ ok: false, reason: t('err.network'), code: 'network', local: true });
+    xhr.onerror = () => resolve({ ok: false, reason: t('err.network') });
     const form = new FormData();
     form.append('files', file, file.name);
     xhr.send(form);
@@ -352,8 +351,7 @@ function createView() {
       const f = $('#main form');
       for (const [k, v] of kept) {
         const el = f.elements[k];
-        if (el instanceof RadioNodeList) el.value = v;
-        else if (el) el.value = v;
+        if (el) el.value = v;
       }
       return next;
     },
@@ -370,7 +368,7 @@ function memorialView(id) {
   let tiles = []; // { key, asset?, file?, name, state: queued|uploading|checking|done|refused, pct, reason }
   let music = null; // Asset
   let musicUp = null; // { name, state, pct, reason }
-  let job = null; // { id, type, status, stage, pct, detail, samples: [{t, pct}], canceling }
+  let job = null; // { id, type, status, stage, pct, detail, first, last: {t, pct} (the first and latest progress seen), canceling }
   let outcome = null; // { kind: done|canceled|failed|info, key, reason?, next? } (keys, so a language switch re-words it)
   let stream = null;
   let uploading = 0;
@@ -390,6 +388,8 @@ function memorialView(id) {
 
   const photoTiles = () => tiles.filter((x) => x.state === 'done');
   const busy = () => Boolean(job && !TERMINAL.has(job.status));
+  /** What a file being sent says: how far it got, then that the server is checking it. */
+  const uploadStatus = (u) => (u.state === 'checking' ? t('m.checking') : t('m.uploading', { pct: Math.round(u.pct * 100) }));
 
   // -------- header
   function renderHead() {
@@ -407,17 +407,15 @@ function memorialView(id) {
   }
 
   // -------- photos
-  function tileView(tile) {
+  /** One tile; pos is its place among the photos (-1 while not a photo yet), count how many photos there are. */
+  function tileView(tile, pos, count) {
     const name = tile.name;
     const thumb = tile.asset ? thumbs.get(tile.asset.id) : tile.url;
     const done = tile.state === 'done';
-    const pos = done ? photoTiles().indexOf(tile) : -1;
-    const count = photoTiles().length;
     const locked = busy() || uploading > 0;
     let status;
     if (tile.state === 'queued') status = t('m.waiting');
-    else if (tile.state === 'uploading') status = t('m.uploading', { pct: Math.round(tile.pct * 100) });
-    else if (tile.state === 'checking') status = t('m.checking');
+    else if (tile.state === 'uploading' || tile.state === 'checking') status = uploadStatus(tile);
     else if (tile.state === 'refused') status = t('m.refused');
     else status = t('m.photoN', { n: pos + 1 });
     const li = h('li', {
@@ -504,9 +502,11 @@ function memorialView(id) {
       zone.classList.remove('over');
       if (!busy()) addFiles([...(e.dataTransfer?.files ?? [])]);
     });
-    const grid = h('ol', { class: 'grid', id: 'photo-grid', 'aria-describedby': 'photos-intro' }, tiles.map((x) => tileView(x)));
+    const count = photoTiles().length;
+    let pos = 0; // photoTiles() keeps the order of tiles, so a running count is each photo's place
+    const grid = h('ol', { class: 'grid', id: 'photo-grid', 'aria-describedby': 'photos-intro' }, tiles.map((x) => tileView(x, x.state === 'done' ? pos++ : -1, count)));
     replace(sec.photos,
-      h('h2', { id: 'photos-h' }, t('m.photos')),
+      h('h2', { id: 'photos-h', tabindex: '-1' }, t('m.photos')),
       h('p', { class: 'muted', id: 'photos-intro' }, t('m.photosIntro')),
       zone,
       tiles.length ? grid : h('p', { class: 'empty' }, t('m.noPhotos')));
@@ -519,7 +519,7 @@ function memorialView(id) {
     const st = $(`#status-${tile.key}`);
     if (li) li.className = `tile tile-${tile.state}`;
     if (bar) bar.value = tile.state === 'checking' ? 100 : Math.round(tile.pct * 100);
-    if (st) st.textContent = tile.state === 'checking' ? t('m.checking') : t('m.uploading', { pct: Math.round(tile.pct * 100) });
+    if (st) st.textContent = uploadStatus(tile);
   }
 
   let queue = Promise.resolve();
@@ -575,15 +575,14 @@ function memorialView(id) {
     const i = tiles.indexOf(tile);
     tiles = tiles.filter((x) => x !== tile);
     renderPhotos();
-    const next = sec.photos.querySelectorAll('.tile button')[0];
-    (tiles[i] ? $(`#tile-${tiles[i].key} button`, sec.photos) : next)?.focus() ?? $('#photos-h').focus();
+    // The tile that took its place, else the first tile with a usable button, else the heading.
+    const target = (tiles[i] && $(`#tile-${tiles[i].key} button:not(:disabled)`, sec.photos)) ?? $('.tile button:not(:disabled)', sec.photos) ?? $('#photos-h');
+    target.focus();
   }
 
   async function saveOrder(before) {
     try {
-      const r = await api('PUT', `/projects/${id}/assets/order`, { asset_ids: photoTiles().map((x) => x.asset.id) });
-      const byId = new Map(r.items.map((a) => [a.id, a]));
-      for (const x of photoTiles()) x.asset = byId.get(x.asset.id) ?? x.asset;
+      await api('PUT', `/projects/${id}/assets/order`, { asset_ids: photoTiles().map((x) => x.asset.id) });
       return true;
     } catch (e) {
       tiles = before;
@@ -641,6 +640,11 @@ function memorialView(id) {
   }
 
   // -------- music
+  /** "♪ name · 2:50", the name kept in its own script (so split around it, as fmtYears does). */
+  function musicName() {
+    const [before, after] = t('m.musicLen', { name: '\u0001', duration: fmtDuration(music.duration_seconds) }).split('\u0001');
+    return h('p', { class: 'music-name' }, h('span', { 'aria-hidden': 'true', class: 'note' }, '♪ '), before || null, nameSpan(music.filename), after || null);
+  }
   function renderMusic() {
     const input = h('input', { type: 'file', id: 'music-input', accept: 'audio/*,.mp3,.m4a,.aac,.wav,.flac,.ogg,.oga', hidden: true, 'aria-label': t('m.musicPick'), onchange: (e) => { const f = e.target.files[0]; e.target.value = ''; if (f) uploadMusic(f); } });
     let row;
@@ -649,10 +653,10 @@ function memorialView(id) {
         h('p', { class: 'music-name' }, nameSpan(musicUp.name)),
         musicUp.state === 'refused'
           ? h('div', { class: 'notice notice-error', role: 'alert' }, h('p', null, h('strong', null, t('m.refused')), ' ', h('span', { lang: 'en' }, musicUp.reason)), h('p', null, t('m.refusedWhat')))
-          : [h('progress', { class: 'bar-inline', id: 'music-prog', max: '100', value: String(Math.round(musicUp.pct * 100)), 'aria-label': musicUp.name }), h('p', { class: 'tile-status', id: 'music-status' }, musicUp.state === 'checking' ? t('m.checking') : t('m.uploading', { pct: Math.round(musicUp.pct * 100) }))]);
+          : [h('progress', { class: 'bar-inline', id: 'music-prog', max: '100', value: String(Math.round(musicUp.pct * 100)), 'aria-label': musicUp.name }), h('p', { class: 'tile-status', id: 'music-status' }, uploadStatus(musicUp))]);
     else
       row = h('div', { class: 'music-row' },
-        music ? h('p', { class: 'music-name' }, h('span', { 'aria-hidden': 'true', class: 'note' }, '♪ '), nameSpan(music.filename), ` · ${fmtDuration(music.duration_seconds)}`) : h('p', { class: 'muted' }, t('m.musicNone')),
+        music ? musicName() : h('p', { class: 'muted' }, t('m.musicNone')),
         h('p', { class: 'tile-status' }, ''));
     replace(sec.music,
       h('h2', { id: 'music-h' }, t('m.music')),
@@ -671,7 +675,7 @@ function memorialView(id) {
       const bar = $('#music-prog');
       const st = $('#music-status');
       if (bar) bar.value = Math.round(musicUp.pct * 100);
-      if (st) st.textContent = musicUp.state === 'checking' ? t('m.checking') : t('m.uploading', { pct: Math.round(musicUp.pct * 100) });
+      if (st) st.textContent = uploadStatus(musicUp);
     };
     const r = await uploadOne(id, file, (p) => { musicUp.pct = p; paint(); }, () => { musicUp.state = 'checking'; paint(); });
     if (!alive) return;
@@ -695,15 +699,13 @@ function memorialView(id) {
   function etaText() {
     if (!job || job.pct >= 100) return '';
     if (job.pct >= 97) return t('m.etaSoon');
-    const s = job.samples;
-    const first = s[0];
-    const last = s[s.length - 1];
+    const { first, last } = job;
     if (!first || !last || last.t - first.t < 4000 || last.pct - first.pct < 2) return t('m.etaUnknown');
     const rate = (last.pct - first.pct) / (last.t - first.t); // percent per ms
-    const left = (100 - job.pct) / rate / 1000 + (performance.now() - last.t) * 0; // seconds
+    const left = (100 - job.pct) / rate / 1000; // seconds
     if (left < 60) return t('m.eta', { time: t('time.sec') });
     const min = Math.ceil(left / 60);
-    return t('m.eta', { time: min === 1 ? t('time.min1') : t('time.min', { n: min }) });
+    return t('m.eta', { time: plural(min, 'time.min1', 'time.min') });
   }
   function detailText() {
     const m = /^(\d+) of (\d+) steps done$/.exec(job?.detail ?? '');
@@ -715,7 +717,7 @@ function memorialView(id) {
     const kids = [h('h2', { id: 'make-h' }, t('m.make')), h('p', { class: 'muted' }, t('m.makeIntro'))];
     if (busy()) {
       kids.push(
-        h('div', { class: 'progress', id: 'progress', role: 'group', 'aria-labelledby': 'progress-label' },
+        h('div', { class: 'progress', id: 'progress', tabindex: '-1', role: 'group', 'aria-labelledby': 'progress-label' },
           h('p', { class: 'visually-hidden', id: 'progress-label' }, t('m.progressLabel')),
           h('p', { class: 'stage', id: 'stage' }, t(stageKey(job.stage))),
           h('progress', { id: 'job-bar', max: '100', value: String(Math.round(job.pct)), 'aria-labelledby': 'stage' }),
@@ -760,7 +762,7 @@ function memorialView(id) {
 
   function watch(j) {
     stream?.close();
-    job = { id: j.id, type: j.type, status: j.status, stage: j.runtime?.stage ?? 'queued', pct: j.runtime?.progress_percent ?? 0, detail: j.runtime?.detail_message, samples: [], canceling: Boolean(j.runtime?.cancel_requested) };
+    job = { id: j.id, type: j.type, status: j.status, stage: j.runtime?.stage ?? 'queued', pct: j.runtime?.progress_percent ?? 0, detail: j.runtime?.detail_message, first: null, last: null, canceling: Boolean(j.runtime?.cancel_requested) };
     lastSpokenPct = -1;
     renderAll();
     const es = new EventSource(`/api/v1/jobs/${encodeURIComponent(j.id)}/events`);
@@ -772,7 +774,10 @@ function memorialView(id) {
       job.stage = rt.stage;
       job.detail = rt.detail_message;
       job.canceling = job.canceling || rt.cancel_requested;
-      if (rt.progress_percent !== job.pct || !job.samples.length) job.samples.push({ t: performance.now(), pct: rt.progress_percent });
+      if (rt.progress_percent !== job.pct || !job.first) {
+        job.last = { t: performance.now(), pct: rt.progress_percent };
+        job.first ??= job.last;
+      }
       job.pct = rt.progress_percent;
       if (TERMINAL.has(rt.status)) {
         es.close();
@@ -860,11 +865,11 @@ function memorialView(id) {
     const v = project.video;
     sec.video.hidden = !v;
     if (!v) return void (shownVideo = null);
-    const key = `${v.job_id}|${lang}`;
+    const photos = photoTiles();
+    const key = `${v.job_id}|${lang}|${photos.map((x) => x.asset.id).join(',')}`;
     if (shownVideo === key) return syncVideoButtons();
     shownVideo = key;
     const q = `?v=${encodeURIComponent(v.job_id)}`;
-    const photos = photoTiles();
     const pairSelect = h('select', { id: 'pair', disabled: busy() || photos.length < 2 },
       photos.slice(0, -1).map((_, i) => h('option', { value: String(i) }, t('m.pairOption', { a: i + 1, b: i + 2 }))));
     const about = h('div', { id: 'about' });
@@ -881,8 +886,11 @@ function memorialView(id) {
         h('div', { class: 'field' }, h('label', { for: 'pair' }, t('m.pair')), pairSelect),
         h('div', { class: 'actions' },
           h('button', { type: 'button', class: 'btn', id: 'regen', 'data-focus': 'regen', disabled: busy() || photos.length < 2, onclick: () => {
+            // The photos as they are now: they may have been moved or removed since this was drawn.
+            const now = photoTiles();
             const i = Number(pairSelect.value);
-            startJob('POST', '/jobs/transition', { project_id: id, from_asset_id: photos[i].asset.id, to_asset_id: photos[i + 1].asset.id, duration_seconds: project.settings.transition_seconds, style: project.settings.transition_style });
+            if (!now[i + 1]) return;
+            startJob('POST', '/jobs/transition', { project_id: id, from_asset_id: now[i].asset.id, to_asset_id: now[i + 1].asset.id, duration_seconds: project.settings.transition_seconds, style: project.settings.transition_style });
           } }, t('m.regen')),
           h('button', { type: 'button', class: 'btn', id: 'rerender', 'data-focus': 'rerender', disabled: busy(), onclick: () => startJob('POST', '/jobs/render', { project_id: id }) }, t('m.rerender')))),
       about);

@@ -1,8 +1,6 @@
 // Every word the page shows, in English and Korean. `{name}` is filled in by t() in app.js.
 // Keep the two languages side by side: a key missing in one falls back to English.
 
-export const LANGS = ['en', 'ko'];
-
 export const MESSAGES = {
   en: {
     'app.name': 'MemorialTube',
@@ -80,12 +78,9 @@ export const MESSAGES = {
     'm.removeConfirm': 'Remove “{name}” from this memorial?',
     'm.removed': '{name} was removed.',
     'm.moved': '{name} is now photo {n} of {total}.',
-    'm.orderSaved': 'The new order is saved.',
-    'm.noThumb': 'Photo',
     'm.uploading': 'Uploading… {pct}%',
     'm.waiting': 'Waiting to upload',
     'm.checking': 'Checking the file…',
-    'm.added': 'Added',
     'm.refused': 'Could not add this file',
     'm.dismiss': 'Dismiss',
     'm.dismissLabel': 'Dismiss the message about {name}',
@@ -121,7 +116,6 @@ export const MESSAGES = {
     'm.canceled': 'Stopped. Your photos and music are kept; you can make the video again whenever you are ready.',
     'm.failed': 'The video could not be finished.',
     'm.failedNext': 'Your photos are kept. Please try again; if it keeps happening, try removing the photo it names.',
-    'm.connLost': 'The connection was interrupted. Reconnecting…',
 
     'm.video': 'The memorial video',
     'm.videoLabel': 'Memorial video: {title}',
@@ -157,7 +151,6 @@ export const MESSAGES = {
     'err.network': 'The server could not be reached. Please check your connection and try again.',
     'err.notFound': 'This memorial could not be found. It may have been removed. Go back to the list of memorials.',
     'err.busy': 'This memorial is being made right now. Wait for it to finish, or stop it first.',
-    'err.generic': 'Something went wrong: {message}',
     'err.tryAgain': 'Please try again.',
     'err.close': 'Close',
   },
@@ -237,12 +230,9 @@ export const MESSAGES = {
     'm.removeConfirm': '“{name}” 사진을 이 추모관에서 뺄까요?',
     'm.removed': '{name} 사진을 뺐습니다.',
     'm.moved': '{name} 사진이 이제 {total}장 중 {n}번째입니다.',
-    'm.orderSaved': '새 순서를 저장했습니다.',
-    'm.noThumb': '사진',
     'm.uploading': '올리는 중… {pct}%',
     'm.waiting': '올릴 차례를 기다리는 중',
     'm.checking': '파일을 확인하는 중…',
-    'm.added': '추가됨',
     'm.refused': '이 파일은 추가하지 못했습니다',
     'm.dismiss': '닫기',
     'm.dismissLabel': '{name}에 대한 안내 닫기',
@@ -278,7 +268,6 @@ export const MESSAGES = {
     'm.canceled': '멈췄습니다. 사진과 음악은 그대로 남아 있으니, 준비되시면 언제든 다시 만들 수 있습니다.',
     'm.failed': '영상을 끝까지 만들지 못했습니다.',
     'm.failedNext': '사진은 그대로 남아 있습니다. 다시 시도해 주세요. 같은 일이 반복되면 안내에 나온 사진을 빼 보세요.',
-    'm.connLost': '연결이 끊겼습니다. 다시 연결하는 중…',
 
     'm.video': '추모 영상',
     'm.videoLabel': '추모 영상: {title}',
@@ -314,11 +303,13 @@ export const MESSAGES = {
     'err.network': '서버에 연결할 수 없습니다. 인터넷 연결을 확인한 뒤 다시 시도해 주세요.',
     'err.notFound': '이 추모관을 찾을 수 없습니다. 삭제되었을 수 있습니다. 추모관 목록으로 돌아가 주세요.',
     'err.busy': '지금 이 추모관의 영상을 만들고 있습니다. 끝날 때까지 기다리시거나 먼저 멈춰 주세요.',
-    'err.generic': '문제가 생겼습니다: {message}',
     'err.tryAgain': '다시 시도해 주세요.',
     'err.close': '닫기',
   },
 };
+
+/** The languages the page can be read in. */
+export const LANGS = Object.keys(MESSAGES);
 
 /** Pipeline and job stage names → a message key, by exact name first, then by the step they belong to. */
 export function stageKey(stage) {
