@@ -46,7 +46,8 @@ async function ensureDatabase(url: string): Promise<void> {
 
 await retryUntil('postgres', log, () => ensureDatabase(config.databaseUrl));
 const orm = await retryUntil('postgres', log, () => createOrm());
-await migrate(orm);
+// Migrations are all-or-nothing in one transaction: a Postgres restart meanwhile is retried, not fatal.
+await retryUntil('migrations', log, () => migrate(orm));
 const storage = new Storage();
 void retryUntil('object store', log, () => storage.ensureBucket(), 1_000).catch((e: unknown) => log.error({ err: e }, 'object store unreachable'));
 
