@@ -85,7 +85,11 @@ beforeAll(async () => {
   api = new Api(stack.e.url);
 }, 120_000);
 
+/** Ends the storm; set while it runs, so a failed run does not spawn replicas after the stack stopped. */
+let endStorm: (() => Promise<void>) | undefined;
+
 afterAll(async () => {
+  await endStorm?.();
   await stack.stop().catch(() => {});
   await nats?.stop().catch(() => {});
   await postgres?.destroy().catch(() => {});
@@ -149,6 +153,10 @@ it(`survives chaos with ${M} pipelines`, async () => {
       kinds.add(kind);
     }
   })();
+  endStorm = async () => {
+    running = false;
+    await chaos;
+  };
 
   // Start the runs over time; cancel some of them a little after they start.
   for (const p of pipelines) {
@@ -175,8 +183,7 @@ it(`survives chaos with ${M} pipelines`, async () => {
     }
     await sleep(1_000);
   }
-  running = false;
-  await chaos;
+  await endStorm();
   await stack.waitReady(60_000);
   await sleep(3_000); // let cancelled children and redeliveries settle
 
