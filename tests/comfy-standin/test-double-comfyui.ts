@@ -78,6 +78,8 @@ export class ComfyStandin {
   private wake: () => void = () => {};
   private stopped = false;
   private healthy = true;
+  /** Delay of the next POST /prompt answer (the prompt is queued and may run meanwhile). */
+  private answerDelayMs = 0;
   private interrupts: string[] = [];
   private deletions: string[] = [];
   private submissions: StandinState['submissions'] = [];
@@ -128,6 +130,11 @@ export class ComfyStandin {
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     this.server?.closeAllConnections();
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** The next POST /prompt is answered `ms` late, after its prompt has been queued: a client aborted meanwhile has no id yet. */
+  delayNextAnswer(ms: number): void {
+    this.answerDelayMs = ms;
   }
 
   /** Behaviours for the next prompts, in order (appended to what is planned already). */
@@ -269,7 +276,9 @@ export class ComfyStandin {
     submission.prompt_id = id;
     const p: Prompt = { id, number: this.counter++, clientId: b.client_id ?? '', workflow: b.prompt!, behaviour, state: 'pending', parked: behaviour === 'queue_stuck' };
     this.prompts.push(p);
-    send(res, 200, { prompt_id: id, number: p.number, node_errors: {} });
+    const delay = this.answerDelayMs;
+    this.answerDelayMs = 0;
+    setTimeout(() => send(res, 200, { prompt_id: id, number: p.number, node_errors: {} }), delay);
     this.broadcast(null, 'status', { status: { exec_info: { queue_remaining: this.queueRemaining() } } });
     this.wake();
   }

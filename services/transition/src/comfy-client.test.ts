@@ -54,6 +54,17 @@ describe('ComfyClient', () => {
     expect(s.prompts.at(-1)!.state).toBe('interrupted');
   });
 
+  it('interrupts its prompt when aborted before the server has answered the submission', async () => {
+    standin.plan('hang');
+    standin.delayNextAnswer(400);
+    const ac = new AbortController();
+    const p = run(ac.signal);
+    while (!standin.state().prompts.some((x) => x.state === 'running')) await new Promise((r) => setTimeout(r, 10));
+    ac.abort(new Error('job canceled'));
+    await expect(p).rejects.toThrow('job canceled');
+    expect(standin.state().prompts.at(-1)!.state).toBe('interrupted');
+  });
+
   it('deletes its prompt from the queue when it never starts (timeout)', async () => {
     standin.plan('queue_stuck');
     const e = await run(new AbortController().signal, 600).catch((x: unknown) => x);

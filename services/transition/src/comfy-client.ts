@@ -217,7 +217,11 @@ export class ComfyClient {
     let promptId: string | null = null;
     try {
       await watcher.open(Math.min(this.opts.requestTimeoutMs, 5_000));
-      promptId = await this.submit(o.workflow, clientId, signal);
+      signal.throwIfAborted();
+      // Not abortable by the job: a cancel that lands while the POST is in flight must still learn the
+      // prompt's id, or the prompt would run on the server with nobody to take it off (bounded by requestTimeoutMs).
+      promptId = await this.submit(o.workflow, clientId, new AbortController().signal);
+      signal.throwIfAborted();
       o.log?.info({ prompt_id: promptId }, 'prompt queued on the model server');
       const outcome = await this.waitFor(promptId, watcher, signal, o.onProgress);
       if (outcome.kind === 'failed') throw outcome.failure;
