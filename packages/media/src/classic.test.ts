@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCanvas } from './canvas.js';
-import { writeFile } from 'node:fs/promises';
-import { buildClassicArgs, buildClassicGraph, classicTransition, CLASSIC_TRANSITIONS, planClassic, stillInputArgs } from './classic.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import { buildClassicArgs, buildClassicGraph, classicTransition, CLASSIC_TRANSITIONS, movingStill, planClassic, stillInputArgs } from './classic.js';
 import { runFfmpeg } from './ffmpeg.js';
 import { MediaValidationError } from './errors.js';
 import { validateClip } from './compare.js';
@@ -53,6 +53,28 @@ describe('planClassic', () => {
     const args = buildClassicArgs({ plan, from: 'a.png', to: 'b.png', output: 'o.mp4', width: W, height: H, canvas: { width: 1601, height: 901 } });
     expect(args[args.indexOf('-filter_complex') + 1]).toMatch(/perspective=.*interpolation=cubic:sense=source:eval=frame/);
   });
+});
+
+describe('the perspective fallback', () => {
+  // The clip before ends on neutral framing, so the moving photo must start exactly there: frame 0 of a
+  // move equals frame 0 of no move at all (perspective counts its frames from 1).
+  it('starts a move away on exactly the neutral framing', async () => {
+    const canvas = { width: 641, height: 361 }; // odd: no swscale path, so the fallback is used
+    const still = t.file('odd.png');
+    await runFfmpeg(['-f', 'lavfi', '-i', `testsrc2=s=${canvas.width}x${canvas.height}`, '-frames:v', '1', still]);
+    const firstFrame = async (zoom: number) => {
+      const chain = movingStill({ index: 0, frames: 8, fps: FPS, move: { zoom, panX: 0.5, panY: -0.3 }, direction: 'away', canvas, width: 512, height: 288 });
+      expect(chain).toMatch(/perspective=/);
+      const out = t.file(`odd-${zoom}.gray`);
+      await runFfmpeg([...stillInputArgs(still, FPS), '-filter_complex', `${chain}[v]`, '-map', '[v]', '-frames:v', '2', '-f', 'rawvideo', '-pix_fmt', 'gray', out]);
+      const bytes = await readFile(out);
+      return [bytes.subarray(0, 512 * 288), bytes.subarray(512 * 288)] as const;
+    };
+    const [moving0, moving1] = await firstFrame(0.1);
+    const [still0] = await firstFrame(0);
+    expect(Buffer.compare(moving0, still0)).toBe(0);
+    expect(Buffer.compare(moving1, still0)).not.toBe(0); // and it does move afterwards
+  }, 30_000);
 });
 
 describe('classicTransition', () => {

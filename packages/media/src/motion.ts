@@ -22,13 +22,14 @@ const num = (n: number) => {
 };
 
 /**
- * Easing expression (0..1) over `frames` frames on the perspective filter's input frame counter `in`.
+ * Easing expression (0..1) over `frames` frames on the perspective filter's input frame counter `in`
+ * (which counts from 1, hence `in-1`: the first frame must be exactly neutral to join the clip before).
  * 'away': 0 at the first frame (neutral), velocity 0 there, accelerating away.
  * 'back': 1 at the first frame, reaching 0 exactly on the last frame with velocity 0 (seamless join).
  */
 export function easeExpr(frames: number, direction: 'away' | 'back'): string {
   const last = Math.max(1, frames - 1);
-  const u = `min(in/${last},1)`;
+  const u = `min((in-1)/${last},1)`;
   return direction === 'away' ? `(1-cos(PI/2*${u}))` : `(1-cos(PI/2*(1-${u})))`;
 }
 
