@@ -88,8 +88,9 @@ describe('classicTransition', () => {
     expect(r.firstSsim).toBeGreaterThan(0.95);
     expect(r.lastSsim).toBeGreaterThan(0.95);
     // and the reverse does not match: validateClip really compares
-    await expect(validateClip(out, { frames: 120, fps: FPS, width: W, height: H, first: t.file('b.png') })).rejects.toBeInstanceOf(MediaValidationError);
+    await expect(validateClip(out, { frames: 120, fps: FPS, width: W, height: H, first: t.file('b.png') })).rejects.toSatisfy((e) => e instanceof MediaValidationError && e.check === 'first_frame');
     await expect(validateClip(out, { frames: 121, fps: FPS, width: W, height: H })).rejects.toThrow(/120 frames/);
+    await expect(validateClip(out, { frames: 120, fps: 25, width: W, height: H })).rejects.toMatchObject({ check: 'encode_profile' });
   }, 60_000);
 
   it('camera motion is sub-pixel smooth (p90 change in motion < 0.15 px/frame²; zoompan ≈ 1.07)', async () => {

@@ -2,7 +2,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MediaValidationError } from './errors.js';
+import { isAbortError, MediaValidationError, type ValidationCheck } from './errors.js';
 import { ffprobe, runFfmpeg, type ProbeStream } from './ffmpeg.js';
 
 /** Luma (BT.709, limited range) of one video frame or one image, scaled to width×height. */
@@ -78,19 +78,20 @@ export async function frameSimilarity(
   return ssimGray(f, i, size.width, size.height);
 }
 
-const fail = (reason: string): never => {
-  throw new MediaValidationError(reason);
+const fail = (reason: string, check: ValidationCheck = 'other'): never => {
+  throw new MediaValidationError(reason, { check });
 };
 
 /** The shared encode profile as seen by ffprobe. Throws MediaValidationError. */
 export function checkVideoStream(v: ProbeStream | undefined, o: { fps: number; width: number; height: number }, what: string): ProbeStream {
-  if (!v) return fail(`${what} has no video stream`);
-  if (v.codec_name !== 'h264') fail(`${what}: codec ${v.codec_name}, expected h264`);
-  if (v.profile !== 'High') fail(`${what}: H.264 profile ${v.profile}, expected High`);
-  if (v.pix_fmt !== 'yuv420p') fail(`${what}: pixel format ${v.pix_fmt}, expected yuv420p`);
-  if (v.width !== o.width || v.height !== o.height) fail(`${what}: ${v.width}x${v.height}, expected ${o.width}x${o.height}`);
-  if (v.r_frame_rate !== `${o.fps}/1`) fail(`${what}: frame rate ${v.r_frame_rate}, expected ${o.fps}/1`);
-  if (v.color_space && v.color_space !== 'bt709') fail(`${what}: colour space ${v.color_space}, expected bt709`);
+  const off = (reason: string) => fail(reason, 'encode_profile');
+  if (!v) return fail(`${what} has no video stream`, 'unreadable');
+  if (v.codec_name !== 'h264') off(`${what}: codec ${v.codec_name}, expected h264`);
+  if (v.profile !== 'High') off(`${what}: H.264 profile ${v.profile}, expected High`);
+  if (v.pix_fmt !== 'yuv420p') off(`${what}: pixel format ${v.pix_fmt}, expected yuv420p`);
+  if (v.width !== o.width || v.height !== o.height) off(`${what}: ${v.width}x${v.height}, expected ${o.width}x${o.height}`);
+  if (v.r_frame_rate !== `${o.fps}/1`) off(`${what}: frame rate ${v.r_frame_rate}, expected ${o.fps}/1`);
+  if (v.color_space && v.color_space !== 'bt709') off(`${what}: colour space ${v.color_space}, expected bt709`);
   return v;
 }
 
@@ -118,17 +119,18 @@ export async function validateClip(path: string, o: ValidateClipOptions): Promis
   try {
     probe = await ffprobe(path, o.signal);
   } catch (err) {
-    throw new MediaValidationError(`clip is not readable: ${(err as Error).message}`, { cause: err });
+    if (isAbortError(err)) throw err;
+    throw new MediaValidationError(`clip is not readable: ${(err as Error).message}`, { cause: err, check: 'unreadable' });
   }
   const v = checkVideoStream(probe.streams.find((s) => s.codec_type === 'video'), o, 'clip');
-  if (Number(v.nb_frames) !== o.frames) fail(`clip has ${v.nb_frames} frames, expected ${o.frames}`);
-  if (probe.streams.some((s) => s.codec_type === 'audio')) fail('clip has an audio stream; clips must be video only');
+  if (Number(v.nb_frames) !== o.frames) fail(`clip has ${v.nb_frames} frames, expected ${o.frames}`, 'frame_count');
+  if (probe.streams.some((s) => s.codec_type === 'audio')) fail('clip has an audio stream; clips must be video only', 'audio');
   const size = { width: o.width, height: o.height };
   const [firstSsim, lastSsim] = await Promise.all([
     o.first ? frameSimilarity(path, 'first', o.first, size, o.signal) : undefined,
     o.last ? frameSimilarity(path, 'last', o.last, size, o.signal) : undefined,
   ]);
-  if (firstSsim !== undefined && firstSsim < minSsim) fail(`first frame does not match its canvas (SSIM ${firstSsim.toFixed(3)} < ${minSsim})`);
-  if (lastSsim !== undefined && lastSsim < minSsim) fail(`last frame does not match its canvas (SSIM ${lastSsim.toFixed(3)} < ${minSsim})`);
+  if (firstSsim !== undefined && firstSsim < minSsim) fail(`first frame does not match its canvas (SSIM ${firstSsim.toFixed(3)} < ${minSsim})`, 'first_frame');
+  if (lastSsim !== undefined && lastSsim < minSsim) fail(`last frame does not match its canvas (SSIM ${lastSsim.toFixed(3)} < ${minSsim})`, 'last_frame');
   return { ...(firstSsim !== undefined ? { firstSsim } : {}), ...(lastSsim !== undefined ? { lastSsim } : {}) };
 }

@@ -39,13 +39,18 @@ export class MediaAbortedError extends MediaError {
   }
 }
 
+/** Which expectation a produced file missed, for callers that act on it (e.g. the generative gate). */
+export type ValidationCheck = 'unreadable' | 'encode_profile' | 'frame_count' | 'audio' | 'first_frame' | 'last_frame' | 'other';
+
 /** A produced file (canvas, clip, video) does not meet its expectations. */
 export class MediaValidationError extends MediaError {
   readonly reason: string;
-  constructor(reason: string, options?: { cause?: unknown }) {
+  readonly check: ValidationCheck;
+  constructor(reason: string, options?: { cause?: unknown; check?: ValidationCheck }) {
     super('media_invalid', reason, options);
     this.name = 'MediaValidationError';
     this.reason = reason;
+    this.check = options?.check ?? 'other';
   }
 }
 

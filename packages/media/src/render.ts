@@ -2,7 +2,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { MediaValidationError, throwIfAborted } from './errors.js';
+import { isAbortError, MediaValidationError, throwIfAborted } from './errors.js';
 import { ffprobe, runFfmpeg } from './ffmpeg.js';
 import { checkVideoStream } from './compare.js';
 
@@ -114,7 +114,8 @@ export async function validateVideo(
   try {
     p = await ffprobe(path, o.signal);
   } catch (err) {
-    throw new MediaValidationError(`video is not readable: ${(err as Error).message}`, { cause: err });
+    if (isAbortError(err)) throw err;
+    throw new MediaValidationError(`video is not readable: ${(err as Error).message}`, { cause: err, check: 'unreadable' });
   }
   if (!/mp4/.test(p.format.format_name ?? '')) throw new MediaValidationError(`container ${p.format.format_name}, expected mp4`);
   const v = checkVideoStream(p.streams.find((s) => s.codec_type === 'video'), o, 'video');

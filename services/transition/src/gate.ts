@@ -1,14 +1,14 @@
 /**
  * The quality gate of a generated clip (`transition_validate`): the model's raw clip is checked
  * (size, frame count, frame rate, black or frozen stretches), retimed to the project's exact length
- * and frame rate, scaled, encoded with the shared profile, and checked again (profile, frame count,
- * first frame ≈ canvas A, last frame ≈ canvas B). Argument builders, parsers and verdicts are pure;
+ * and frame rate, scaled, encoded with the shared profile, and checked again with @mt/media's
+ * validateClip (profile, frame count, first frame ≈ canvas A, last frame ≈ canvas B). Argument builders, parsers and verdicts are pure;
  * `gateGeneratedClip` runs them with @mt/media's ffmpeg runner.
  *
  * New media code that lives here rather than in @mt/media: the retime/normalise argument builder and
  * the blackdetect/freezedetect scan.
  */
-import { checkVideoStream, encodeProfile, ffprobe, frameSimilarity, isAbortError, MediaValidationError, runFfmpeg, runFfmpegCapture } from '@mt/media';
+import { encodeProfile, ffprobe, isAbortError, MediaValidationError, runFfmpeg, runFfmpegCapture, validateClip, type ValidationCheck } from '@mt/media';
 import { GenerativeFailure, type FailureReason } from './generative-errors.js';
 import type { Interpolation } from './generative-config.js';
 
@@ -137,13 +137,16 @@ export function judgeRaw(p: RawProbe, e: RawExpectations, scan: { black: Interva
   return { ok: true };
 }
 
-/** The normalised clip: exact frame count and the first/last pictures. */
-export function judgeFinal(m: { frames: number; firstSsim: number; lastSsim: number }, e: { frames: number; minSsim: number }): Verdict {
-  if (m.frames !== e.frames) return fail('frame_count', `the normalised clip has ${m.frames} frames, expected ${e.frames}`);
-  if (m.firstSsim < e.minSsim) return fail('first_frame_mismatch', `the first frame does not match the first photo (SSIM ${m.firstSsim.toFixed(3)} < ${e.minSsim})`);
-  if (m.lastSsim < e.minSsim) return fail('last_frame_mismatch', `the last frame does not match the second photo (SSIM ${m.lastSsim.toFixed(3)} < ${e.minSsim})`);
-  return { ok: true };
-}
+/** What a miss of the normalised clip (found by @mt/media's validateClip) means for the model's attempt. */
+export const FINAL_CHECK_REASON: Record<ValidationCheck, FailureReason> = {
+  unreadable: 'unreadable',
+  encode_profile: 'encode_profile',
+  audio: 'encode_profile',
+  frame_count: 'frame_count',
+  first_frame: 'first_frame_mismatch',
+  last_frame: 'last_frame_mismatch',
+  other: 'unreadable',
+};
 
 // ---------- running it ----------
 
@@ -193,20 +196,16 @@ export async function gateGeneratedClip(o: GateOptions): Promise<GateReport> {
     runFfmpeg(args, { signal, durationSeconds: o.target.frames / o.target.fps, onProgress: (f) => o.onProgress?.(0.15 + f * 0.65) }),
   );
 
-  const out = await guard('the normalised clip', 'encode_profile', () => ffprobe(o.output, signal)); // our encode: nb_frames is exact
-  const ov = out.streams.find((s) => s.codec_type === 'video');
+  // The normalised clip is our own encode: the same checks as a classic clip (profile, exact frame count, first/last frame).
+  let report;
   try {
-    checkVideoStream(ov, o.target, 'the normalised clip');
+    report = await validateClip(o.output, { frames: o.target.frames, fps: o.target.fps, width: o.target.width, height: o.target.height, first: o.first, last: o.last, minSsim: o.minSsim, signal });
   } catch (e) {
-    if (e instanceof MediaValidationError) throw new GenerativeFailure('encode_profile', e.reason);
-    throw e;
+    if (signal.aborted || isAbortError(e)) throw signal.reason ?? e;
+    if (e instanceof MediaValidationError) throw new GenerativeFailure(FINAL_CHECK_REASON[e.check], `the normalised clip: ${e.reason}`);
+    throw new GenerativeFailure('unreadable', `the normalised clip: ${(e as Error).message.split('\n')[0]}`, true, { cause: e });
   }
-  const size = { width: o.target.width, height: o.target.height };
-  const [firstSsim, lastSsim] = await Promise.all([
-    guard('comparing the first frame', 'unreadable', () => frameSimilarity(o.output, 'first', o.first, size, signal)),
-    guard('comparing the last frame', 'unreadable', () => frameSimilarity(o.output, 'last', o.last, size, signal)),
-  ]);
-  throwIf(judgeFinal({ frames: Number(ov?.nb_frames ?? 0), firstSsim, lastSsim }, { frames: o.target.frames, minSsim: o.minSsim }));
+  const { firstSsim = 0, lastSsim = 0 } = report;
   o.onProgress?.(1);
   return { firstSsim, lastSsim };
 }
