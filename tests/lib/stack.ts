@@ -101,6 +101,7 @@ async function dependencies(given: { pgUrl?: string; natsUrl?: string } = {}): P
 export class Stack {
   readonly procs = new Map<string, ChildProcess>();
   private s3?: S3rver;
+  private s3Options!: ConstructorParameters<typeof S3rver>[0];
   private deps?: { stop: () => Promise<void> };
   e!: StackEnv;
 
@@ -117,8 +118,8 @@ export class Stack {
     u.pathname = `/${dbName}`;
     const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'mt-stack-'));
     const s3Port = await freePort();
-    this.s3 = withAtomicPuts(new S3rver({ address: '127.0.0.1', port: s3Port, directory: path.join(tmpDir, 's3'), silent: true }));
-    await this.s3.run();
+    this.s3Options = { address: '127.0.0.1', port: s3Port, directory: path.join(tmpDir, 's3'), silent: true };
+    await this.startS3();
     const port = await freePort();
     const bucket = `mt-test-${id}`;
     this.e = {
@@ -147,6 +148,17 @@ export class Stack {
     for (const s of opts.services ?? (Object.keys(SERVICES) as ServiceName[])) this.spawn(s);
     await this.waitReady();
     return this.e;
+  }
+
+  /** Takes the S3 server away (an outage); `startS3` brings it back on the same port with the same objects. */
+  async stopS3(): Promise<void> {
+    await this.s3?.close();
+    this.s3 = undefined;
+  }
+
+  async startS3(): Promise<void> {
+    this.s3 = withAtomicPuts(new S3rver(this.s3Options));
+    await this.s3.run();
   }
 
   /** Starts one more process of a service (a replica); returns its name. */

@@ -3,7 +3,7 @@ import { S3ServiceException } from '@aws-sdk/client-s3';
 import { objectKeys, RESOLUTION_SIZE, type AssetRef, type Resolution } from '@mt/contracts';
 import { FfmpegError, isAbortError, makeCanvas, MediaValidationError, UnsupportedMediaError, validateCanvas } from '@mt/media';
 import { JobFailure } from './errors.js';
-import type { Storage } from './storage.js';
+import { isStorageUnavailable, type Storage } from './storage.js';
 
 /** Maps what media and storage code throws onto job failures: bad input fails at once, the rest retries. */
 export function asJobFailure(e: unknown, what: string): unknown {
@@ -11,7 +11,7 @@ export function asJobFailure(e: unknown, what: string): unknown {
   if (e instanceof UnsupportedMediaError) return new JobFailure('invalid_input', `${what}: ${e.reason}`, false, { cause: e });
   if (e instanceof MediaValidationError) return new JobFailure('validation_failed', `${what}: ${e.message}`, false, { cause: e });
   if (e instanceof FfmpegError) return new JobFailure('media_failed', `${what}: the video tool failed (${e.message.split('\n')[0]})`, true, { cause: e });
-  if (e instanceof S3ServiceException || /ECONNREFUSED|socket hang up|ETIMEDOUT/.test(String((e as Error)?.message)))
+  if (isStorageUnavailable(e) || e instanceof S3ServiceException || /ECONNREFUSED|socket hang up|ETIMEDOUT/.test(String((e as Error)?.message)))
     return new JobFailure('storage_unavailable', `${what}: the file store could not be reached (${(e as Error).message})`, true, { cause: e });
   return e;
 }

@@ -14,6 +14,16 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { config } from './config.js';
 
+/**
+ * The file store could not serve a call: the AWS SDK marks what it throws after its own retries with
+ * `$metadata`; no HTTP status (the server did not answer) or a 5xx means the store is down, not that
+ * the request was wrong.
+ */
+export function isStorageUnavailable(e: unknown): boolean {
+  const meta = (e as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata;
+  return meta !== undefined && (meta.httpStatusCode === undefined || meta.httpStatusCode >= 500);
+}
+
 export interface ObjectHead {
   size: number;
   contentType: string | undefined;

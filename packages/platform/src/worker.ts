@@ -4,6 +4,7 @@ import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { parseCommand, type Command, type JobError, type JobType } from '@mt/contracts';
 import { headersToRecord, isCancelRequested, isJobFinished, publishEvent, WORKER_ID, type Bus, type EventInput } from './bus.js';
 import { config } from './config.js';
+import { asJobFailure } from './artifacts.js';
 import { JobCanceled, JobFailure } from './errors.js';
 import { jobLogger, type Logger } from './logger.js';
 import { Storage } from './storage.js';
@@ -190,7 +191,9 @@ export async function startWorker(opts: {
         await emit({ ...base, kind: 'canceled', stage: 'canceled', detail_message: 'Canceled' });
         msg.ack();
       } else {
-        const failure = err instanceof JobFailure ? err : new JobFailure('internal_error', (err as Error)?.message ?? String(err), true, { cause: err });
+        // What a handler did not classify itself: storage and media errors by their kind, the rest internal (and retried).
+        const mapped = asJobFailure(err, `The ${type} step`);
+        const failure = mapped instanceof JobFailure ? mapped : new JobFailure('internal_error', (err as Error)?.message ?? String(err), true, { cause: err });
         span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
         if (failure.transient && attempt < config.maxDeliver) {
           const delay = backoffMs(attempt);

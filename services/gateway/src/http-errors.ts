@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { API_ERRORS, type ApiErrorCode } from '@mt/contracts';
-import type { Logger } from '@mt/platform';
+import { isStorageUnavailable, type Logger } from '@mt/platform';
 
 /** A request that cannot be served as asked; mapped to the error body in one place (onError). */
 export class ApiError extends Error {
@@ -53,6 +53,10 @@ export function onError(log: Logger) {
       if (err.status === 400) return errorResponse(c, 'invalid_json', 'The request body is not valid JSON.');
       if (err.status === 413) return errorResponse(c, 'payload_too_large', 'The request is too large.');
       return errorResponse(c, 'bad_request', err.message || 'Bad request.');
+    }
+    if (isStorageUnavailable(err)) {
+      log.warn({ err, path: c.req.path }, 'file store unavailable');
+      return errorResponse(c, 'dependency_unavailable', 'The file store is not reachable right now, so nothing was saved. Please try again in a moment.');
     }
     if (isDbDown(err) || /nats|CONNECTION_CLOSED|TIMEOUT|no responders/i.test(`${err.name} ${err.message}`)) {
       log.warn({ err, path: c.req.path }, 'dependency unavailable');
