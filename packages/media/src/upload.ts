@@ -39,13 +39,12 @@ export async function inspectUpload(
   if (st.size === 0) throw new UnsupportedMediaError('empty_file', REASONS.empty, 422);
   const kind = sniff(await readHead(path));
   if (!kind) throw unsupported();
-  if (kind.kind === 'photo') return inspectPhoto(path, kind.format, kind.contentType, kind.ext, opts);
+  if (kind.kind === 'photo') return inspectPhoto(path, kind.contentType, kind.ext, opts);
   return inspectAudio(path, kind.contentType, kind.ext, opts);
 }
 
 async function inspectPhoto(
   path: string,
-  format: string,
   contentType: string,
   ext: string,
   opts: { maxPixels: number; signal?: AbortSignal },
@@ -83,7 +82,6 @@ async function inspectPhoto(
     await decodable.cleanup();
   }
   const swap = (meta.orientation ?? 1) >= 5;
-  void format;
   return {
     kind: 'photo',
     contentType,
