@@ -3,7 +3,7 @@
 //                 [--seconds 6|10] [--resolution 720p|1080p] [--style auto|classic|generative] --out FILE
 // Shows a progress bar with the current stage; Ctrl-C cancels the job.
 import { createWriteStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -129,7 +129,15 @@ export async function makeMemorial(o: MemorialOptions): Promise<{ projectId: str
 
   const res = await fetch(`${api}/projects/${project.id}/video`);
   if (!res.ok || !res.body) throw new CliError(`downloading the video failed (HTTP ${res.status})`);
-  await pipeline(Readable.fromWeb(res.body as never), createWriteStream(o.out));
+  // Written beside the target and renamed when complete: a broken download never looks like a video.
+  const part = `${o.out}.part`;
+  try {
+    await pipeline(Readable.fromWeb(res.body as never), createWriteStream(part));
+    await rename(part, o.out);
+  } catch (e) {
+    await rm(part, { force: true });
+    throw new CliError(`downloading the video failed (${(e as Error).message})`);
+  }
   const size = (await stat(o.out)).size;
   log(`Done: ${path.resolve(o.out)} (${(size / 1048576).toFixed(1)} MB, ${current.result?.duration_seconds ?? '?'} s)`);
   return { projectId: project.id, out: path.resolve(o.out), seconds: current.result?.duration_seconds ?? 0 };
