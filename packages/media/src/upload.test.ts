@@ -87,7 +87,8 @@ describe('inspectUpload', () => {
     await writeFile(p, bombPng(30000, 30000));
     const t0 = performance.now();
     const e = await reject(p);
-    expect(performance.now() - t0).toBeLessThan(500);
+    // from the header alone: decoding 900 megapixels would take tens of seconds (margin for a busy machine)
+    expect(performance.now() - t0).toBeLessThan(2_000);
     expect(e.httpStatus).toBe(422);
     expect(e.reason).toBe('this photo is too large: 900 megapixels, the limit is 50');
   });
