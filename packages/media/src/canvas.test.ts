@@ -87,6 +87,28 @@ describe('makeCanvas', () => {
     await check(heic, 'heic');
   }, 20_000);
 
+  it('a plain black card, a 64×48 thumbnail and a 30:1 panorama make canvases that pass validation', async () => {
+    const cases = {
+      black: sharp({ create: { width: 800, height: 600, channels: 3, background: '#000000' } }),
+      thumb: sharp(photo('kodak/kodim23.png')).resize(64, 48, { fit: 'fill' }),
+      pano: sharp(photo('kodak/kodim23.png')).resize(6000, 200, { fit: 'fill' }),
+    };
+    for (const [name, img] of Object.entries(cases)) {
+      const input = t.file(`${name}-in.png`);
+      await img.png().toFile(input);
+      const r = await makeCanvas({ input, output: t.file(`${name}.png`), width: W, height: H });
+      expect(await validateCanvas(r.path, { width: W, height: H, photo: r.photo, photoTone: r.photoTone })).toEqual(r.photo);
+    }
+  });
+
+  it('validateCanvas finds a missing photo even where makeCanvas said it put it', async () => {
+    const r = await makeCanvas({ input: photo('kodak/kodim23.png'), output: t.file('whole.png'), width: W, height: H });
+    // the canvas as if the photo had not been drawn: the blurred, dimmed background everywhere
+    const background = t.file('background-only.png');
+    await sharp(photo('kodak/kodim23.png')).resize(1600, 900, { fit: 'cover' }).blur(20).linear(0.42, 0).png().toFile(background);
+    await expect(validateCanvas(background, { width: W, height: H, photo: r.photo, photoTone: r.photoTone })).rejects.toThrow(/no photo region/);
+  });
+
   it('validateCanvas rejects wrong size and uniform images', async () => {
     const flat = t.file('flat.png');
     await sharp({ create: { width: 1600, height: 900, channels: 3, background: '#808080' } }).png().toFile(flat);

@@ -36,6 +36,12 @@ export function canvasSize(width: number, height: number, headroom = DEFAULT_HEA
   return { width: even(width * headroom), height: even(height * headroom) };
 }
 
+/** The fitted photo's tone: mean of its R, G and B values, and the largest channel's spread. */
+export interface PhotoTone {
+  mean: number;
+  stdev: number;
+}
+
 export interface Rect {
   left: number;
   top: number;
@@ -96,6 +102,8 @@ export interface CanvasResult {
   height: number;
   /** Where the photo sits on the canvas. */
   photo: Rect;
+  /** The fitted photo's tone, for validateCanvas to find it again. */
+  photoTone: PhotoTone;
   /** The photo's size after EXIF orientation. */
   source: { width: number; height: number };
 }
@@ -126,6 +134,8 @@ export async function makeCanvas(opts: MakeCanvasOptions): Promise<CanvasResult>
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     const raw = { width: photo.info.width, height: photo.info.height, channels: photo.info.channels };
+    const bands = (await sharp(photo.data, { raw }).stats()).channels.slice(0, 3);
+    const tone = { mean: bands.reduce((a, c) => a + c.mean, 0) / 3, stdev: Math.max(...bands.map((c) => c.stdev)) };
     throwIfAborted(signal);
 
     // 2. Background: the photo cover-scaled small, blurred, dimmed, then scaled up smoothly.
@@ -151,7 +161,7 @@ export async function makeCanvas(opts: MakeCanvasOptions): Promise<CanvasResult>
       .removeAlpha()
       .png({ compressionLevel: 2, adaptiveFiltering: false })
       .toFile(output);
-    return { path: output, width: size.width, height: size.height, photo: rect, source };
+    return { path: output, width: size.width, height: size.height, photo: rect, photoTone: tone, source };
   } finally {
     await decodable.cleanup();
   }
@@ -159,12 +169,13 @@ export async function makeCanvas(opts: MakeCanvasOptions): Promise<CanvasResult>
 
 /**
  * Check a canvas: exact size (canvasSize of the OUTPUT width/height and headroom, as given to
- * makeCanvas), not uniform, and a sharp photo region present around the centre (the blurred
- * background has almost no fine detail). Returns the detected photo rectangle.
+ * makeCanvas), not uniform (unless the photo is), and the photo present: a sharp region around the
+ * centre (the blurred background has almost no fine detail), or, given makeCanvas's placement, the
+ * photo's own brightness where it was put. Returns the photo rectangle.
  */
 export async function validateCanvas(
   path: string,
-  opts: { width: number; height: number; headroom?: number; photo?: Rect },
+  opts: { width: number; height: number; headroom?: number; photo?: Rect; photoTone?: PhotoTone },
 ): Promise<Rect> {
   const expected = canvasSize(opts.width, opts.height, opts.headroom ?? DEFAULT_HEADROOM);
   let meta: Metadata;
@@ -179,34 +190,32 @@ export async function validateCanvas(
     throw new MediaValidationError(`canvas must be 8-bit RGB, got ${meta.channels} channels of ${meta.depth}`);
   const stats = await sharp(path).stats();
   const maxStdev = Math.max(...stats.channels.slice(0, 3).map((c) => c.stdev));
-  if (maxStdev < 2) throw new MediaValidationError(`canvas is uniform (stdev ${maxStdev.toFixed(2)})`);
+  // A plain card (all black, all white) makes a plain canvas, rightly.
+  const plainPhoto = opts.photoTone !== undefined && opts.photoTone.stdev < 2;
+  if (maxStdev < 2 && !plainPhoto) throw new MediaValidationError(`canvas is uniform (stdev ${maxStdev.toFixed(2)})`);
 
   const { data, info } = await sharp(path).greyscale().raw().toBuffer({ resolveWithObject: true });
   const rect = detectPhotoRect(data, info.width, info.height);
   if (rect) return rect;
-  // A smooth photo (sky, fog, a soft old print) has no fine detail to find. Where makeCanvas said it
-  // put the photo, it must stand out from the background, which is the same picture dimmed to 42%.
-  if (opts.photo && photoStandsOut(data, info.width, info.height, opts.photo)) return opts.photo;
+  // A smooth photo (sky, fog, a soft old print), a tiny scan or a plain card has no fine detail to
+  // find. Where makeCanvas put the photo, the canvas has the photo's tone (it is the photo,
+  // losslessly), while the background is the same picture dimmed to 42%.
+  if (opts.photo && opts.photoTone) {
+    const rgb = await sharp(path).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    if (hasTone(rgb.data, rgb.info.width, rgb.info.height, opts.photo, opts.photoTone.mean)) return opts.photo;
+  }
   throw new MediaValidationError('canvas has no photo region at its centre (only background)');
 }
 
-/** The photo rectangle is brighter than the dimmed background around it (or fills the canvas, or is near black). */
-export function photoStandsOut(grey: Uint8Array, width: number, height: number, r: Rect): boolean {
-  if (r.left < 0 || r.top < 0 || r.left + r.width > width || r.top + r.height > height || r.width * r.height < width * height * 0.05) return false;
-  if (r.width * r.height >= width * height * 0.98) return true;
-  let inSum = 0;
-  let inN = 0;
-  let outSum = 0;
-  let outN = 0;
-  for (let y = 0; y < height; y += 2)
-    for (let x = 0; x < width; x += 2) {
-      const v = grey[y * width + x]!;
-      if (x >= r.left && x < r.left + r.width && y >= r.top && y < r.top + r.height) (inSum += v), inN++;
-      else (outSum += v), outN++;
-    }
-  const inside = inSum / inN;
-  const outside = outSum / Math.max(1, outN);
-  return inside < 8 || inside - outside >= Math.max(2, inside * 0.25);
+/** The mean R, G, B value over the rectangle `r` of a raw RGB image is `mean` (within rounding). Pure. */
+export function hasTone(rgb: Uint8Array, width: number, height: number, r: Rect, mean: number): boolean {
+  if (r.width < 1 || r.height < 1 || r.left < 0 || r.top < 0 || r.left + r.width > width || r.top + r.height > height) return false;
+  let sum = 0;
+  for (let y = r.top; y < r.top + r.height; y++) {
+    const row = (y * width + r.left) * 3;
+    for (let i = 0; i < r.width * 3; i++) sum += rgb[row + i]!;
+  }
+  return Math.abs(sum / (r.width * r.height * 3) - mean) <= Math.max(1, mean * 0.02);
 }
 
 /**

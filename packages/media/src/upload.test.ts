@@ -82,6 +82,14 @@ describe('inspectUpload', () => {
     expect([e.httpStatus, e.reason]).toEqual([422, 'this photo is damaged or incomplete']);
   });
 
+  it('a picture smaller than 16 pixels on a side is refused (422)', async () => {
+    const p = t.file('pixel.png');
+    await sharp({ create: { width: 12, height: 400, channels: 3, background: '#884422' } }).png().toFile(p);
+    const e = await reject(p);
+    expect([e.httpStatus, e.code]).toEqual([422, 'photo_too_small']);
+    expect(e.reason).toMatch(/too small to show: 12×400 pixels/);
+  });
+
   it('a pixel bomb is refused fast', async () => {
     const p = t.file('bomb.png');
     await writeFile(p, bombPng(30000, 30000));

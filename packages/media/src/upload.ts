@@ -19,6 +19,9 @@ export interface UploadInfo {
   durationSeconds?: number;
 }
 
+/** Smaller than this on a side is an icon or a tracking pixel, not a photo a family could see on screen. */
+export const MIN_PHOTO_SIDE = 16;
+
 export const REASONS = {
   unknown: 'not a photo or audio file we can read',
   damaged: 'this photo is damaged or incomplete',
@@ -57,6 +60,12 @@ async function inspectPhoto(
     throw new UnsupportedMediaError('damaged_photo', REASONS.damaged, 422, { cause: err });
   }
   if (!meta.width || !meta.height) throw new UnsupportedMediaError('damaged_photo', REASONS.damaged, 422);
+  if (Math.min(meta.width, meta.height) < MIN_PHOTO_SIDE)
+    throw new UnsupportedMediaError(
+      'photo_too_small',
+      `this picture is too small to show: ${meta.width}×${meta.height} pixels; a photo needs at least ${MIN_PHOTO_SIDE} pixels on each side`,
+      422,
+    );
   const pixels = meta.width * meta.height;
   if (pixels > opts.maxPixels)
     throw new UnsupportedMediaError(

@@ -46,7 +46,7 @@ export async function ensureCanvas(
   const size = RESOLUTION_SIZE[resolution];
   try {
     const made = await makeCanvas({ input: upload, output: file, ...size, signal });
-    await validateCanvas(file, { ...size, photo: made.photo });
+    await validateCanvas(file, { ...size, photo: made.photo, photoTone: made.photoTone });
   } catch (e) {
     throw asJobFailure(e, 'Preparing a photo');
   }

@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pMap from 'p-map';
 import { objectKeys, RESOLUTION_SIZE } from '@mt/contracts';
-import { makeCanvas, validateCanvas, type Rect } from '@mt/media';
+import { makeCanvas, validateCanvas, type CanvasResult } from '@mt/media';
 import { asJobFailure, fetchObject, type JobHandler } from '@mt/platform';
 
 /** Photos made into canvases at once: PNG decoding and encoding run on one thread per image. */
@@ -38,15 +38,15 @@ export const runCanvasJob: JobHandler<'canvas'> = async (ctx) => {
       if (await ctx.storage.exists(key)) return null;
       const input = await fetchObject(ctx.storage, photo.key, ctx.dir, `upload-${i}`, signal);
       const file = path.join(ctx.dir, `canvas-${i}.png`);
-      let rect: Rect;
+      let placed: Pick<CanvasResult, 'photo' | 'photoTone'>;
       try {
-        rect = (await makeCanvas({ input, output: file, ...size, signal })).photo;
+        placed = await makeCanvas({ input, output: file, ...size, signal });
       } catch (e) {
         throw asJobFailure(e, `Photo ${i + 1}`);
       }
       done++;
       ctx.progress(2 + Math.round((done / photos.length) * 78), `Photo ${done} of ${photos.length}`);
-      return { key, file, n: i + 1, photo: rect };
+      return { key, file, n: i + 1, photo: placed.photo, photoTone: placed.photoTone };
     })
   ).filter((m) => m !== null);
 
@@ -54,7 +54,7 @@ export const runCanvasJob: JobHandler<'canvas'> = async (ctx) => {
   let checked = 0;
   await inParallel(made, async (m) => {
     try {
-      await validateCanvas(m.file, { ...size, photo: m.photo });
+      await validateCanvas(m.file, { ...size, photo: m.photo, photoTone: m.photoTone });
     } catch (e) {
       throw asJobFailure(e, `Photo ${m.n}`);
     }
