@@ -11,13 +11,13 @@ export const isTerminal = (s: JobStatus): boolean => TERMINAL_JOB_STATUSES.inclu
 export const ProjectStatus = z.enum(['draft', 'running', 'completed', 'failed', 'canceled']);
 export type ProjectStatus = z.infer<typeof ProjectStatus>;
 
-export const TransitionSeconds = z.union([z.literal(6), z.literal(10)]);
+export const TransitionSeconds = z.union([z.literal(6), z.literal(10)], { error: 'must be 6 or 10 (seconds)' });
 export type TransitionSeconds = z.infer<typeof TransitionSeconds>;
 export const TransitionStyle = z.enum(['auto', 'generative', 'classic']);
 export type TransitionStyle = z.infer<typeof TransitionStyle>;
 export const Resolution = z.enum(['720p', '1080p']);
 export type Resolution = z.infer<typeof Resolution>;
-export const Fps = z.union([z.literal(24), z.literal(25), z.literal(30)]);
+export const Fps = z.union([z.literal(24), z.literal(25), z.literal(30)], { error: 'must be 24, 25 or 30' });
 export type Fps = z.infer<typeof Fps>;
 
 export const RESOLUTION_SIZE: Record<Resolution, { width: number; height: number }> = {
