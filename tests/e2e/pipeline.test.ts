@@ -170,12 +170,19 @@ describe('a memorial video from six photos and music', () => {
     expect(r.status).toBe(202);
     const rj = await api.waitJob(r.body.id, 120_000);
     expect(rj.status).toBe('succeeded');
+    // same music, same length: the soundtrack made by the first render is used again, not re-encoded
+    expect(rj.result?.soundtrack_reused).toBe(true);
+    const first = (await api.req('GET', `/jobs?project_id=${project.id}&type=render&limit=10`)).body.items.find((j: Job) => j.id !== rj.id) as Job;
+    expect(first.result?.soundtrack_reused).toBe(false);
     const p = (await api.req('GET', `/projects/${project.id}`)).body;
     expect(p.video.job_id).toBe(rj.id);
     const again = path.join(work, 'again.mp4');
     await download(`/api/v1/projects/${project.id}/video`, again);
     const probe = await ffprobe(again, undefined, { countFrames: true });
     expect(Number(probe.streams.find((s) => s.codec_type === 'video')!.nb_read_frames)).toBe(1080);
+    const audio = (await ffprobe(again)).streams.find((s) => s.codec_type === 'audio')!; // counting frames probes video only
+    expect([audio.codec_name, audio.sample_rate, audio.channels]).toEqual(['aac', '48000', 2]);
+    expect(Math.abs(Number(audio.duration) - 36)).toBeLessThan(0.05);
   });
 });
 

@@ -48,6 +48,9 @@ export const objectKeys = {
   clip: (projectId: string, jobId: string) => `projects/${projectId}/jobs/${jobId}/clip.mp4`,
   video: (projectId: string, jobId: string) => `projects/${projectId}/jobs/${jobId}/memorial.mp4`,
   poster: (projectId: string, jobId: string) => `projects/${projectId}/jobs/${jobId}/poster.jpg`,
+  /** The music (or silence) under a video of `frames` at `fps`; v1 = AAC-LC 48 kHz stereo 384k, −14 LUFS, 2 s/3 s fades. */
+  soundtrack: (projectId: string, musicAssetId: string | null, frames: number, fps: number) =>
+    `projects/${projectId}/soundtracks/${musicAssetId ?? 'silence'}-${frames}f-${fps}fps-v1.m4a`,
   testArtifact: (jobId: string) => `jobs/${jobId}/test.json`,
 };
 

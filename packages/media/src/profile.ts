@@ -39,7 +39,7 @@ function mbps(n: number): string {
 
 /**
  * x264 output arguments (place after the inputs and filters, before the output path).
- * Video only: clips carry no audio (`-an`); music is added once by finalizeVideo.
+ * Video only: clips carry no audio (`-an`); the soundtrack is added once, by finalizeVideo.
  */
 export function encodeProfile(opts: { width: number; height: number; fps: number }): string[] {
   const { height, fps } = opts;

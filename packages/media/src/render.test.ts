@@ -6,7 +6,7 @@ import { extractLuma, frameSimilarity, validateClip } from './compare.js';
 import { MediaValidationError } from './errors.js';
 import { ffprobe } from './ffmpeg.js';
 import { epilogueSvg, lastClip } from './lastClip.js';
-import { concatClips, finalizeVideo, makePoster, validateVideo } from './render.js';
+import { concatClips, finalizeVideo, makePoster, makeSoundtrack, validateVideo } from './render.js';
 import { MUSIC, photo, tempDir } from './testkit.js';
 
 let t: Awaited<ReturnType<typeof tempDir>>;
@@ -59,18 +59,22 @@ describe('concat, finalize, poster, validate', () => {
     expect(await frameSimilarity(joined, 89, t.file('b.png'), size)).toBeGreaterThan(0.95);
     expect(await frameSimilarity(joined, 90, t.file('b.png'), size)).toBeGreaterThan(0.95);
 
-    const final = t.file('final.mp4');
+    const soundtrack = t.file('soundtrack.m4a');
     const seen: number[] = [];
-    await finalizeVideo({ video: joined, music: MUSIC, output: final, onProgress: (f) => seen.push(f) });
+    await makeSoundtrack({ music: MUSIC, seconds: 5, output: soundtrack, onProgress: (f) => seen.push(f) });
     expect(seen.at(-1)).toBe(1);
+    const final = t.file('final.mp4');
+    await finalizeVideo({ video: joined, soundtrack, output: final });
     const v = await validateVideo(final, { expectFrames: 150, fps: FPS, width: W, height: H, requireAudio: true });
     expect(v.hasAudio).toBe(true);
     const p = await ffprobe(final);
     const a = p.streams.find((s) => s.codec_type === 'audio')!;
     expect([a.codec_name, a.profile, a.sample_rate, a.channels]).toEqual(['aac', 'LC', '48000', 2]);
 
+    const silence = t.file('silence.m4a');
+    await makeSoundtrack({ seconds: 5, output: silence });
     const silent = t.file('silent.mp4');
-    await finalizeVideo({ video: joined, output: silent });
+    await finalizeVideo({ video: joined, soundtrack: silence, output: silent });
     expect((await validateVideo(silent, { expectFrames: 150, fps: FPS, width: W, height: H })).hasAudio).toBe(true);
 
     await expect(validateVideo(final, { expectFrames: 180, fps: FPS, width: W, height: H })).rejects.toBeInstanceOf(MediaValidationError);

@@ -56,41 +56,49 @@ export async function videoDuration(path: string, signal?: AbortSignal): Promise
   return { seconds, ...(fps ? { fps } : {}) };
 }
 
-/** Audio filter for music: loop/trim to the video, loudness-normalise, fade in and out. Pure. */
-export function musicFilter(seconds: number): string {
+/** Audio filter for music (input `input`): loop/trim to the video, loudness-normalise, fade in and out. Pure. */
+export function musicFilter(seconds: number, input = '0:a'): string {
   const d = seconds.toFixed(6);
   const fadeOut = Math.min(MUSIC_FADE_OUT_S, seconds / 3);
   const fadeIn = Math.min(MUSIC_FADE_IN_S, seconds / 3);
   return (
-    `[1:a]atrim=0:${d},asetpts=PTS-STARTPTS,${LOUDNORM},aresample=48000,` +
+    `[${input}]atrim=0:${d},asetpts=PTS-STARTPTS,${LOUDNORM},aresample=48000,` +
     `aformat=sample_fmts=fltp:channel_layouts=stereo,` +
     `afade=t=in:st=0:d=${fadeIn.toFixed(3)},afade=t=out:st=${(seconds - fadeOut).toFixed(6)}:d=${fadeOut.toFixed(3)}[a]`
   );
 }
 
 /**
- * The upload file: video stream copied; music looped/trimmed to the video, faded, loudness-normalised
- * (single-pass loudnorm), AAC-LC 48 kHz stereo 384k. Without music a silent AAC track is added so
- * every video has the same shape (players, editors and YouTube's processing all see audio).
+ * The soundtrack of a video of `seconds`: the music looped or trimmed, faded, loudness-normalised
+ * (single-pass loudnorm), AAC-LC 48 kHz stereo 384k, in an .m4a; without music, silence of the same
+ * shape (players, editors and YouTube's processing all see audio). Made apart from the video because
+ * ffmpeg's AAC encoder is the slow part of a render: a re-render of the same length reuses it.
  */
-export async function finalizeVideo(opts: {
-  video: string;
+export async function makeSoundtrack(opts: {
   music?: string | undefined;
+  seconds: number;
   output: string;
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
 }): Promise<void> {
   throwIfAborted(opts.signal);
+  const d = opts.seconds.toFixed(6);
+  const input = opts.music
+    ? ['-stream_loop', '-1', '-i', opts.music, '-filter_complex', musicFilter(opts.seconds), '-map', '[a]']
+    : ['-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=stereo', '-map', '0:a'];
+  await runFfmpeg([...input, ...AUDIO_ARGS, '-t', d, '-vn', opts.output], { signal: opts.signal, durationSeconds: opts.seconds, onProgress: opts.onProgress });
+}
+
+/**
+ * The upload file: the joined video and its soundtrack (makeSoundtrack), both stream-copied and cut
+ * to the video's length, moov first. The samples are the same as encoding the music in this step.
+ */
+export async function finalizeVideo(opts: { video: string; soundtrack: string; output: string; signal?: AbortSignal }): Promise<void> {
+  throwIfAborted(opts.signal);
   const { seconds } = await videoDuration(opts.video, opts.signal);
-  const d = seconds.toFixed(6);
-  const args = ['-i', opts.video];
-  if (opts.music) {
-    args.push('-stream_loop', '-1', '-i', opts.music, '-filter_complex', musicFilter(seconds), '-map', '0:v:0', '-map', '[a]');
-  } else {
-    args.push('-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=stereo', '-map', '0:v:0', '-map', '1:a');
-  }
-  args.push('-c:v', 'copy', ...AUDIO_ARGS, '-t', d, ...MP4_UPLOAD_ARGS, opts.output);
-  await runFfmpeg(args, { signal: opts.signal, durationSeconds: seconds, onProgress: opts.onProgress });
+  await runFfmpeg(['-i', opts.video, '-i', opts.soundtrack, '-map', '0:v:0', '-map', '1:a:0', '-c', 'copy', '-t', seconds.toFixed(6), ...MP4_UPLOAD_ARGS, opts.output], {
+    signal: opts.signal,
+  });
 }
 
 /** A JPEG poster frame at `atSeconds` (full-range, BT.601 as JPEG viewers expect). */

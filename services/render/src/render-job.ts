@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { stat } from 'node:fs/promises';
 import { objectKeys, RESOLUTION_SIZE } from '@mt/contracts';
-import { concatClips, finalizeVideo, makePoster, validateVideo } from '@mt/media';
+import { concatClips, finalizeVideo, makePoster, makeSoundtrack, validateVideo } from '@mt/media';
 import { asJobFailure, fetchObject, type JobHandler } from '@mt/platform';
 
 /** render_start → render_concat → render_finalize → render_done. */
@@ -16,7 +16,6 @@ export const runRenderJob: JobHandler<'render'> = async (ctx) => {
     clips.push(await fetchObject(ctx.storage, key, ctx.dir, `clip-${String(i).padStart(4, '0')}.mp4`, ctx.signal));
     ctx.progress(Math.round(((i + 1) / p.clips.length) * 20));
   }
-  const music = p.music ? await fetchObject(ctx.storage, p.music.key, ctx.dir, 'music', ctx.signal) : undefined;
 
   await ctx.stage('render_concat', 20, 'Joining the clips');
   const joined = path.join(ctx.dir, 'joined.mp4');
@@ -24,8 +23,19 @@ export const runRenderJob: JobHandler<'render'> = async (ctx) => {
   const poster = path.join(ctx.dir, 'poster.jpg');
   try {
     await concatClips({ clips, output: joined, signal: ctx.signal, onProgress: (f) => ctx.progress(20 + f * 20) });
-    await ctx.stage('render_finalize', 40, music ? 'Laying the music under the video' : 'Finishing the video');
-    await finalizeVideo({ video: joined, music, output, signal: ctx.signal, onProgress: (f) => ctx.progress(40 + f * 45) });
+    await ctx.stage('render_finalize', 40, p.music ? 'Laying the music under the video' : 'Finishing the video');
+    // The soundtrack depends only on the music and the length: a re-render (one transition made again) reuses it.
+    const soundtrackKey = objectKeys.soundtrack(p.project_id, p.music?.asset_id ?? null, p.expected_frames, p.fps);
+    const soundtrack = path.join(ctx.dir, 'soundtrack.m4a');
+    const soundtrackReused = await ctx.storage.exists(soundtrackKey);
+    if (soundtrackReused) await ctx.storage.getFile(soundtrackKey, soundtrack, ctx.signal);
+    else {
+      const music = p.music ? await fetchObject(ctx.storage, p.music.key, ctx.dir, 'music', ctx.signal) : undefined;
+      await makeSoundtrack({ music, seconds: p.expected_frames / p.fps, output: soundtrack, signal: ctx.signal, onProgress: (f) => ctx.progress(40 + f * 40) });
+      await ctx.storage.putFile(soundtrackKey, soundtrack, 'audio/mp4', ctx.signal);
+    }
+    await finalizeVideo({ video: joined, soundtrack, output, signal: ctx.signal });
+    ctx.progress(85);
     await makePoster({ video: output, output: poster, atSeconds: Math.min(1, p.expected_frames / p.fps / 2), signal: ctx.signal });
     const v = await validateVideo(output, { expectFrames: p.expected_frames, fps: p.fps, ...size, signal: ctx.signal });
     ctx.progress(90, 'Storing the video');
@@ -33,7 +43,7 @@ export const runRenderJob: JobHandler<'render'> = async (ctx) => {
     await ctx.storage.putFile(posterKey, poster, 'image/jpeg', ctx.signal);
     const size_bytes = (await stat(output)).size;
     await ctx.stage('render_done', 100, 'Your memorial video is ready');
-    return { video_key: videoKey, poster_key: posterKey, duration_seconds: Math.round(v.durationSeconds * 1000) / 1000, size_bytes, frames: p.expected_frames };
+    return { video_key: videoKey, poster_key: posterKey, duration_seconds: Math.round(v.durationSeconds * 1000) / 1000, size_bytes, frames: p.expected_frames, soundtrack_reused: soundtrackReused };
   } catch (e) {
     throw asJobFailure(e, 'Putting the video together');
   }
