@@ -13,7 +13,7 @@ import type { Job } from '@mt/contracts';
 import { ffprobe } from '@mt/media';
 import { Api } from '../lib/api.js';
 import { CORPUS, pidsMatching, Stack, type ServiceName } from '../lib/stack.js';
-import { OwnNats, OwnPostgres } from './servers.js';
+import { OwnNats, OwnPostgres } from '../lib/servers.js';
 
 const M = Number(process.env.MT_CHAOS_PIPELINES ?? 20);
 const REPLICAS: Record<Exclude<ServiceName, 'gateway'>, number> = { canvas: 2, transition: 2, render: 2 };

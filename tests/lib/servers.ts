@@ -1,12 +1,12 @@
-// A NATS server and a Postgres cluster of the chaos suite's own, on free ports, so it can restart
-// them mid-run without touching the machine's shared ones.
+// A NATS server and a Postgres cluster of a test's own (the chaos suite, the outage tests), on free
+// ports, so it can stop and restart them mid-run without touching the machine's shared ones.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../lib/stack.js';
+import { freePort } from './stack.js';
 
 async function waitPort(port: number, up: boolean, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs;
