@@ -11,6 +11,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Job } from '@mt/contracts';
 import { ffprobe } from '@mt/media';
+import { processAlive } from '@mt/platform';
 import { Api } from '../lib/api.js';
 import { CORPUS, pidsMatching, Stack, type ServiceName } from '../lib/stack.js';
 import { OwnNats, OwnPostgres } from '../lib/servers.js';
@@ -47,14 +48,7 @@ async function leftoverTemp(root: string): Promise<number> {
   let left = 0;
   for (const name of await readdir(root).catch(() => [] as string[])) {
     const pid = Number(/^[a-z_]+-(\d+)-process-/.exec(name)?.[1]);
-    const running = pid > 0 && (() => {
-      try {
-        return process.kill(pid, 0);
-      } catch {
-        return false;
-      }
-    })();
-    left += running ? (await readdir(path.join(root, name))).length : 1;
+    left += pid > 0 && processAlive(pid) ? (await readdir(path.join(root, name))).length : 1;
   }
   return left;
 }

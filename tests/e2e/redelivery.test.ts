@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Api } from '../lib/api.js';
-import { CORPUS, pidsMatching, Stack } from '../lib/stack.js';
+import { CORPUS, pidsMatching, Stack, startedCount } from '../lib/stack.js';
 
 const stack = new Stack();
 let api: Api;
@@ -18,8 +18,6 @@ let photos: string[];
 
 /** ffmpeg processes working in this job's temp folder. */
 const ffmpegOf = (jobId: string) => pidsMatching(`ffmpeg.*${jobId}`).length;
-const startedEvents = async (jobId: string) =>
-  Number((await db.query(`select count(*) from job_events where job_id = $1 and kind = 'started'`, [jobId])).rows[0].count);
 
 beforeAll(async () => {
   const e = await stack.start({ services: ['gateway', 'canvas', 'transition'], env: { MT_ACK_WAIT_MS: '600', MT_MAX_DELIVER: '100' } });
@@ -41,7 +39,7 @@ it('a transition redelivered while it runs is made once', async () => {
   const t = await api.req('POST', '/jobs/transition', { project_id: project.id, from_asset_id: photos[0], to_asset_id: photos[1] });
   const job = await api.waitJob(t.body.id, 120_000);
   expect(job.status).toBe('succeeded');
-  expect(await startedEvents(job.id)).toBe(1);
+  expect(await startedCount(db, job.id)).toBe(1);
 });
 
 it('a cancel stops it even after redeliveries: no second run left behind', async () => {
@@ -55,5 +53,5 @@ it('a cancel stops it even after redeliveries: no second run left behind', async
   expect(job.status).toBe('canceled');
   await sleep(1_000);
   expect(ffmpegOf(id)).toBe(0);
-  expect(await startedEvents(id)).toBe(1);
+  expect(await startedCount(db, id)).toBe(1);
 });

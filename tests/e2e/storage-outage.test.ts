@@ -5,7 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Api } from '../lib/api.js';
-import { CORPUS, Stack } from '../lib/stack.js';
+import { CORPUS, Stack, startedCount } from '../lib/stack.js';
 
 const stack = new Stack();
 let api: Api;
@@ -44,8 +44,7 @@ it('while the file store is down: uploads answer 503 and keep nothing, a job fai
     expect(job.error?.code).toBe('storage_unavailable');
     expect(job.error?.message).toMatch(/file store could not be reached/);
     expect(job.error?.stage).toMatch(/^canvas_/);
-    const started = await db.query(`select count(*)::int as n from job_events where job_id = $1 and kind = 'started'`, [job.id]);
-    expect(started.rows[0].n).toBe(3); // tried MT_MAX_DELIVER times, not given up at the first error
+    expect(await startedCount(db, job.id)).toBe(3); // tried MT_MAX_DELIVER times, not given up at the first error
   } finally {
     await stack.startS3();
   }

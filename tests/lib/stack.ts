@@ -47,6 +47,11 @@ export function pidsMatching(pattern: string): string[] {
   }
 }
 
+/** How many times a job started (its `started` events): more than once means it was run again. */
+export async function startedCount(db: pg.Client, jobId: string): Promise<number> {
+  return Number((await db.query(`select count(*) from job_events where job_id = $1 and kind = 'started'`, [jobId])).rows[0].count);
+}
+
 async function reachable(url: string): Promise<boolean> {
   const u = new URL(url);
   return new Promise((resolve) => {

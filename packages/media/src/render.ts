@@ -56,13 +56,13 @@ export async function videoDuration(path: string, signal?: AbortSignal): Promise
   return { seconds, ...(fps ? { fps } : {}) };
 }
 
-/** Audio filter for music (input `input`): loop/trim to the video, loudness-normalise, fade in and out. Pure. */
-export function musicFilter(seconds: number, input = '0:a'): string {
+/** Audio filter for the music (input 0): loop/trim to the video, loudness-normalise, fade in and out. Pure. */
+export function musicFilter(seconds: number): string {
   const d = seconds.toFixed(6);
   const fadeOut = Math.min(MUSIC_FADE_OUT_S, seconds / 3);
   const fadeIn = Math.min(MUSIC_FADE_IN_S, seconds / 3);
   return (
-    `[${input}]atrim=0:${d},asetpts=PTS-STARTPTS,${LOUDNORM},aresample=48000,` +
+    `[0:a]atrim=0:${d},asetpts=PTS-STARTPTS,${LOUDNORM},aresample=48000,` +
     `aformat=sample_fmts=fltp:channel_layouts=stereo,` +
     `afade=t=in:st=0:d=${fadeIn.toFixed(3)},afade=t=out:st=${(seconds - fadeOut).toFixed(6)}:d=${fadeOut.toFixed(3)}[a]`
   );

@@ -29,7 +29,8 @@ export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true, maxRetries: 3 }).catch(() => {});
 }
 
-const alive = (pid: number) => {
+/** Whether process `pid` exists (EPERM: it does, owned by someone else). */
+export const processAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;
@@ -58,7 +59,7 @@ export async function sweepStaleJobDirs(): Promise<number> {
   const stale = (await readdir(config.tmpDir).catch(() => [] as string[]))
     .filter((name) => {
       const pid = Number(/^[a-z_]+-(\d+)-/.exec(name)?.[1]);
-      return pid && pid !== process.pid && !alive(pid);
+      return pid && pid !== process.pid && !processAlive(pid);
     })
     .map((name) => path.join(config.tmpDir, name));
   if (stale.length === 0) return 0;
