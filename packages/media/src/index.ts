@@ -11,3 +11,4 @@ export * from './render.js';
 export * from './compare.js';
 export * from './upload.js';
 export * from './smoothness.js';
+export * from './thumbnail.js';

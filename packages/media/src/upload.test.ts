@@ -1,11 +1,10 @@
 import sharp from 'sharp';
-import { deflateSync } from 'node:zlib';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnsupportedMediaError } from './errors.js';
 import { inspectUpload } from './upload.js';
-import { MUSIC, photo, tempDir } from './testkit.js';
+import { bombPng, MUSIC, photo, tempDir } from './testkit.js';
 
 let t: Awaited<ReturnType<typeof tempDir>>;
 beforeAll(async () => {
@@ -15,37 +14,6 @@ afterAll(async () => {
   await t.cleanup();
 });
 const limits = { maxPixels: 50_000_000, maxAudioSeconds: 20 * 60 };
-
-function crc32(buf: Buffer): number {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-function chunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(td));
-  return Buffer.concat([len, td, crc]);
-}
-/** A tiny PNG whose header claims w×h (a decompression bomb shape). */
-function bombPng(w: number, h: number): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.alloc(4096))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 async function reject(path: string) {
   const err = await inspectUpload(path, limits).catch((e: unknown) => e);
