@@ -41,16 +41,25 @@ export const HEADER_JOB_ID = 'Mt-Job-Id';
 export const HEADER_TRACE_ID = 'Mt-Trace-Id';
 
 // ---------- object keys (laid out by project and job) ----------
+/**
+ * Object keys. An artifact that later jobs reuse (thumbnail, canvas, soundtrack) carries the version
+ * of the method that made it, a named constant next to the code that makes it (THUMBNAIL_VERSION,
+ * CANVAS_VERSION, SOUNDTRACK_VERSION in @mt/media): a change of method makes new keys, so an artifact
+ * of an older method is never reused. Per-job outputs (clip, video, poster) are made once per job.
+ */
 export const objectKeys = {
   upload: (projectId: string, assetId: string) => `projects/${projectId}/uploads/${assetId}`,
-  canvas: (projectId: string, assetId: string, resolution: Resolution) =>
-    `projects/${projectId}/canvases/${assetId}-${resolution}.png`,
+  /** Beside the upload; WebP (the format makeThumbnail writes). */
+  thumbnail: (projectId: string, assetId: string, version: number) => `projects/${projectId}/thumbnails/${assetId}-v${version}.webp`,
+  /** The unversioned canvas keys of before were version 1. */
+  canvas: (projectId: string, assetId: string, resolution: Resolution, version: number) =>
+    `projects/${projectId}/canvases/${assetId}-${resolution}-v${version}.png`,
   clip: (projectId: string, jobId: string) => `projects/${projectId}/jobs/${jobId}/clip.mp4`,
   video: (projectId: string, jobId: string) => `projects/${projectId}/jobs/${jobId}/memorial.mp4`,
   poster: (projectId: string, jobId: string) => `projects/${projectId}/jobs/${jobId}/poster.jpg`,
-  /** The music (or silence) under a video of `frames` at `fps`; v1 = AAC-LC 48 kHz stereo 384k, −14 LUFS, 2 s/3 s fades. */
-  soundtrack: (projectId: string, musicAssetId: string | null, frames: number, fps: number) =>
-    `projects/${projectId}/soundtracks/${musicAssetId ?? 'silence'}-${frames}f-${fps}fps-v1.m4a`,
+  /** The music (or silence) under a video of `frames` at `fps`. */
+  soundtrack: (projectId: string, musicAssetId: string | null, frames: number, fps: number, version: number) =>
+    `projects/${projectId}/soundtracks/${musicAssetId ?? 'silence'}-${frames}f-${fps}fps-v${version}.m4a`,
   testArtifact: (jobId: string) => `jobs/${jobId}/test.json`,
 };
 

@@ -18,6 +18,14 @@ import { readHead, sniff } from './sniff.js';
 // Each canvas reads a different photo once: libvips' operation cache would only hold memory.
 sharp.cache(false);
 
+/**
+ * Version of the canvas method (makeCanvas and the validateCanvas checks it must pass), carried in the
+ * stored canvas's key (objectKeys.canvas): change it with any change to what a canvas looks like or
+ * which canvases pass, so no canvas of an older method is reused. v1 was the unversioned key; v2
+ * finds plain and smooth photos by their tone (validation of honest photos no longer fails).
+ */
+export const CANVAS_VERSION = 2;
+
 /** Default canvas headroom over the output size (room for a ~10% zoom plus pan, without upsampling). */
 export const DEFAULT_HEADROOM = 1.25;
 /** sharp's own default pixel limit (268 MP): keeps decompression bombs out of the canvas step too. */

@@ -69,6 +69,14 @@ export function musicFilter(seconds: number): string {
 }
 
 /**
+ * Version of makeSoundtrack's method, carried in the stored soundtrack's key (objectKeys.soundtrack):
+ * change it with any change to what makeSoundtrack makes (AUDIO_ARGS, LOUDNORM, the fades), so a
+ * re-render never reuses a soundtrack of an older method. v1: AAC-LC 48 kHz stereo 384k, −14 LUFS,
+ * 2 s / 3 s fades.
+ */
+export const SOUNDTRACK_VERSION = 1;
+
+/**
  * The soundtrack of a video of `seconds`: the music looped or trimmed, faded, loudness-normalised
  * (single-pass loudnorm), AAC-LC 48 kHz stereo 384k, in an .m4a; without music, silence of the same
  * shape (players, editors and YouTube's processing all see audio). Made apart from the video because

@@ -1,7 +1,8 @@
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { objectKeys, RESOLUTION_SIZE, type AssetRef, type Resolution } from '@mt/contracts';
-import { FfmpegError, isAbortError, makeCanvas, MediaValidationError, UnsupportedMediaError, validateCanvas } from '@mt/media';
+import { CANVAS_VERSION, FfmpegError, isAbortError, makeCanvas, MediaValidationError, UnsupportedMediaError, validateCanvas } from '@mt/media';
 import { JobFailure } from './errors.js';
 import { isStorageUnavailable, type Storage } from './storage.js';
 
@@ -24,32 +25,77 @@ export async function fetchObject(storage: Storage, key: string, dir: string, na
   return file;
 }
 
+/** A photo's canvas at a resolution, for a project. */
+export interface CanvasRequest {
+  projectId: string;
+  photo: AssetRef;
+  resolution: Resolution;
+}
+
+export interface CanvasOptions {
+  /** The job's folder: the upload and the canvas are written here. */
+  dir: string;
+  signal?: AbortSignal | undefined;
+  /** Names the photo in a failure a family reads ("Photo 3", "The first photo"). */
+  what?: string | undefined;
+}
+
+/** Where the canvas of a photo at a resolution is stored, by the current canvas method. */
+export const canvasKey = (req: CanvasRequest): string => objectKeys.canvas(req.projectId, req.photo.asset_id, req.resolution, CANVAS_VERSION);
+
 /**
- * The canvas of a photo at a resolution, as a local file: downloaded when it was made before (it is
- * keyed by asset and resolution, so it is made once), otherwise made from the upload and stored.
+ * THE way a canvas is made, for the canvas job and for the clip jobs alike (so the two cannot drift):
+ * the upload is downloaded, made into a canvas by makeCanvas, checked by validateCanvas, and stored at
+ * its versioned key. Leaves the canvas in `dir` and returns its path; the upload is removed.
  */
-export async function ensureCanvas(
-  storage: Storage,
-  projectId: string,
-  photo: AssetRef,
-  resolution: Resolution,
-  dir: string,
-  signal?: AbortSignal,
-): Promise<{ file: string; key: string; made: boolean }> {
-  const key = objectKeys.canvas(projectId, photo.asset_id, resolution);
-  const file = path.join(dir, `canvas-${photo.asset_id}.png`);
-  if (await storage.exists(key)) {
-    await storage.getFile(key, file, signal);
-    return { file, key, made: false };
-  }
-  const upload = await fetchObject(storage, photo.key, dir, `upload-${photo.asset_id}`, signal);
-  const size = RESOLUTION_SIZE[resolution];
+async function makeStoredCanvas(storage: Storage, req: CanvasRequest, key: string, opts: CanvasOptions): Promise<string> {
+  const { dir, signal, what = 'Preparing a photo' } = opts;
+  const { asset_id } = req.photo;
+  const file = path.join(dir, `canvas-${asset_id}.png`);
+  const size = RESOLUTION_SIZE[req.resolution];
   try {
-    const made = await makeCanvas({ input: upload, output: file, ...size, signal });
-    await validateCanvas(file, { ...size, photo: made.photo, photoTone: made.photoTone });
+    const upload = await fetchObject(storage, req.photo.key, dir, `upload-${asset_id}`, signal);
+    try {
+      const made = await makeCanvas({ input: upload, output: file, ...size, signal });
+      await validateCanvas(file, { ...size, photo: made.photo, photoTone: made.photoTone });
+    } finally {
+      await rm(upload, { force: true });
+    }
+    await storage.putFile(key, file, 'image/png', signal);
   } catch (e) {
-    throw asJobFailure(e, 'Preparing a photo');
+    throw asJobFailure(e, what);
   }
-  await storage.putFile(key, file, 'image/png', signal);
-  return { file, key, made: true };
+  return file;
+}
+
+/**
+ * Makes and stores the canvas of a photo unless it is stored already (canvases are keyed by asset,
+ * resolution and method version, so each is made once); nothing is kept on disk.
+ */
+export async function storeCanvas(storage: Storage, req: CanvasRequest, opts: CanvasOptions): Promise<{ key: string; made: boolean }> {
+  const key = canvasKey(req);
+  const stored = await storage.exists(key).catch((e: unknown) => {
+    throw asJobFailure(e, opts.what ?? 'Preparing a photo');
+  });
+  if (stored) return { key, made: false };
+  await rm(await makeStoredCanvas(storage, req, key, opts), { force: true });
+  return { key, made: true };
+}
+
+/**
+ * The canvas of a photo at a resolution, as a local file in `opts.dir`: downloaded when it was made
+ * before, otherwise made and stored as by the canvas job.
+ */
+export async function ensureCanvas(storage: Storage, req: CanvasRequest, opts: CanvasOptions): Promise<{ file: string; key: string; made: boolean }> {
+  const key = canvasKey(req);
+  const file = path.join(opts.dir, `canvas-${req.photo.asset_id}.png`);
+  try {
+    if (await storage.exists(key)) {
+      await storage.getFile(key, file, opts.signal);
+      return { file, key, made: false };
+    }
+  } catch (e) {
+    throw asJobFailure(e, opts.what ?? 'Preparing a photo');
+  }
+  return { file: await makeStoredCanvas(storage, req, key, opts), key, made: true };
 }

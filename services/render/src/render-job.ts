@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { stat } from 'node:fs/promises';
 import { objectKeys, RESOLUTION_SIZE } from '@mt/contracts';
-import { concatClips, finalizeVideo, makePoster, makeSoundtrack, validateVideo } from '@mt/media';
+import { concatClips, finalizeVideo, makePoster, makeSoundtrack, SOUNDTRACK_VERSION, validateVideo } from '@mt/media';
 import { asJobFailure, fetchObject, type JobHandler } from '@mt/platform';
 
 /** render_start → render_concat → render_finalize → render_done. */
@@ -24,8 +24,8 @@ export const runRenderJob: JobHandler<'render'> = async (ctx) => {
   try {
     await concatClips({ clips, output: joined, signal: ctx.signal, onProgress: (f) => ctx.progress(20 + f * 20) });
     await ctx.stage('render_finalize', 40, p.music ? 'Laying the music under the video' : 'Finishing the video');
-    // The soundtrack depends only on the music and the length: a re-render (one transition made again) reuses it.
-    const soundtrackKey = objectKeys.soundtrack(p.project_id, p.music?.asset_id ?? null, p.expected_frames, p.fps);
+    // The soundtrack depends only on the music, the length and its method: a re-render (one transition made again) reuses it.
+    const soundtrackKey = objectKeys.soundtrack(p.project_id, p.music?.asset_id ?? null, p.expected_frames, p.fps, SOUNDTRACK_VERSION);
     const soundtrack = path.join(ctx.dir, 'soundtrack.m4a');
     const soundtrackReused = await ctx.storage.exists(soundtrackKey);
     if (soundtrackReused) await ctx.storage.getFile(soundtrackKey, soundtrack, ctx.signal);

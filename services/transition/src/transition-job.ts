@@ -46,8 +46,8 @@ export const runTransitionJob: JobHandler<'transition'> = async (ctx) => {
     await ctx.stage('transition_done', 100, 'Already made');
     return { clip_key: clipKey, frames, provider: before.provider ?? 'classic', attempts: before.attempts ?? 1, fallback_reason: before.fallback_reason ?? null };
   }
-  const a = await ensureCanvas(ctx.storage, p.project_id, p.from, p.resolution, ctx.dir, ctx.signal).catch((e: unknown) => { throw asJobFailure(e, 'The first photo'); });
-  const b = await ensureCanvas(ctx.storage, p.project_id, p.to, p.resolution, ctx.dir, ctx.signal).catch((e: unknown) => { throw asJobFailure(e, 'The second photo'); });
+  const a = await ensureCanvas(ctx.storage, { projectId: p.project_id, photo: p.from, resolution: p.resolution }, { dir: ctx.dir, signal: ctx.signal, what: 'The first photo' });
+  const b = await ensureCanvas(ctx.storage, { projectId: p.project_id, photo: p.to, resolution: p.resolution }, { dir: ctx.dir, signal: ctx.signal, what: 'The second photo' });
   const output = path.join(ctx.dir, 'clip.mp4');
   // generate: 5..85 %, validate: 86..99 % (a retry or the fallback enters the stages again; progress never goes back).
   let span: [number, number] = [5, 85];
@@ -90,7 +90,7 @@ export const runLastClipJob: JobHandler<'last_clip'> = async (ctx) => {
     await ctx.stage('last_clip_done', 100, 'Already made');
     return result;
   }
-  const canvas = await ensureCanvas(ctx.storage, p.project_id, p.asset, p.resolution, ctx.dir, ctx.signal).catch((e: unknown) => { throw asJobFailure(e, 'The last photo'); });
+  const canvas = await ensureCanvas(ctx.storage, { projectId: p.project_id, photo: p.asset, resolution: p.resolution }, { dir: ctx.dir, signal: ctx.signal, what: 'The last photo' });
   await ctx.stage('last_clip_generate', 5, p.epilogue ? 'Fading out, with the epilogue card' : 'Fading out');
   const output = path.join(ctx.dir, 'last.mp4');
   const e = p.epilogue;

@@ -1,0 +1,111 @@
+// The canvas job and the clip jobs' ensureCanvas make canvases by one function, against a real S3
+// server (s3rver): the job stores each photo's canvas at its versioned key, a second run makes none,
+// and a clip job finds exactly the canvas the job stored.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import S3rver from 's3rver';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { objectKeys, type AssetRef, type Command } from '@mt/contracts';
+import { CANVAS_VERSION } from '@mt/media';
+import { config, createLogger, ensureCanvas, JobFailure, storeCanvas, Storage, type JobContext } from '@mt/platform';
+import { runCanvasJob } from './canvas-job.js';
+
+const CORPUS = process.env.MT_CORPUS ?? '/work/shared/corpus';
+const PHOTOS = ['kodak/kodim04.png', 'landscape_pd/endeavour_columbia_ferry_flyby_nasa.png'];
+const projectId = 'p-canvas-test';
+
+let work: string;
+let s3: S3rver;
+let storage: Storage;
+const photos: AssetRef[] = PHOTOS.map((_, i) => ({ asset_id: `a${i + 1}`, key: objectKeys.upload(projectId, `a${i + 1}`), content_type: 'image/png' }));
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'mt-canvas-job-test-'));
+  s3 = new S3rver({ address: '127.0.0.1', port: 0, directory: path.join(work, 's3'), silent: true });
+  const { port } = await s3.run();
+  storage = new Storage('canvas-job-test', { ...config.s3, endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 });
+  await storage.ensureBucket();
+  for (const [i, p] of PHOTOS.entries()) await storage.putFile(photos[i]!.key, path.join(CORPUS, 'photos', p), 'image/png');
+});
+afterAll(async () => {
+  await s3?.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+/** A canvas job's context with a job folder of its own; records the stages it enters. */
+async function canvasContext(jobPhotos: AssetRef[]) {
+  const stages: { stage: string; detail?: string | undefined }[] = [];
+  const ctx: JobContext<'canvas'> = {
+    cmd: { job_id: 'job-1', trace_id: '0'.repeat(32), type: 'canvas', attempt: 1, payload: { project_id: projectId, photos: jobPhotos, resolution: '720p', fps: 30 } } satisfies Command<'canvas'>,
+    signal: new AbortController().signal,
+    log: createLogger('canvas-job-test'),
+    dir: await mkdtemp(path.join(work, 'job-')),
+    storage,
+    stage: async (stage, _percent, detail) => void stages.push({ stage, detail }),
+    progress: () => {},
+  };
+  return { ctx, stages };
+}
+
+describe('canvases made by one function', () => {
+  it('the canvas job stores every canvas at a key naming the canvas method, then keeps them', async () => {
+    const first = await canvasContext(photos);
+    const result = await runCanvasJob(first.ctx);
+    expect(result).toEqual({
+      canvases: photos.map((p) => ({ asset_id: p.asset_id, key: `projects/${projectId}/canvases/${p.asset_id}-720p-v${CANVAS_VERSION}.png` })),
+    });
+    expect(first.stages.map((s) => s.stage)).toEqual(['canvas_start', 'canvas_generate', 'canvas_validate', 'canvas_done']);
+    expect(first.stages.at(-1)!.detail).toBe('2 canvases ready (2 new)');
+    for (const p of photos) {
+      const key = objectKeys.canvas(projectId, p.asset_id, '720p', CANVAS_VERSION);
+      const local = path.join(first.ctx.dir, 'stored.png');
+      await storage.getFile(key, local);
+      expect(await sharp(local).metadata()).toMatchObject({ format: 'png', width: 1600, height: 900 });
+    }
+
+    const second = await canvasContext(photos);
+    await runCanvasJob(second.ctx);
+    expect(second.stages.at(-1)!.detail).toBe('2 canvases ready (0 new)');
+  });
+
+  it('a clip job gets the very canvas the canvas job stored, and makes a missing one the same way', async () => {
+    const { ctx } = await canvasContext(photos);
+    const request = { projectId, photo: photos[0]!, resolution: '720p' as const };
+    await storeCanvas(storage, request, { dir: ctx.dir }); // as the canvas job does
+    const got = await ensureCanvas(storage, request, { dir: ctx.dir });
+    expect(got.made).toBe(false);
+    const stored = path.join(ctx.dir, 'stored.png');
+    await storage.getFile(got.key, stored);
+    expect((await readFile(got.file)).equals(await readFile(stored))).toBe(true);
+
+    // At 1080p nothing is stored yet: the clip job's call makes it, the canvas job's finds it.
+    const at1080 = { ...request, resolution: '1080p' as const };
+    const made = await ensureCanvas(storage, at1080, { dir: ctx.dir });
+    expect(made).toMatchObject({ made: true, key: objectKeys.canvas(projectId, photos[0]!.asset_id, '1080p', CANVAS_VERSION) });
+    expect(await sharp(made.file).metadata()).toMatchObject({ width: 2400, height: 1350 });
+    expect(await storeCanvas(storage, at1080, { dir: ctx.dir })).toEqual({ key: made.key, made: false });
+  });
+
+  it('a canvas of an older method is not reused', async () => {
+    // What the code before versioned keys stored: a canvas at the unversioned key.
+    const { ctx } = await canvasContext(photos);
+    const stale = path.join(ctx.dir, 'stale.png');
+    await sharp({ create: { width: 1600, height: 900, channels: 3, background: '#ff0000' } }).png().toFile(stale);
+    const photo = { asset_id: 'old1', key: photos[0]!.key, content_type: 'image/png' };
+    await storage.putFile(`projects/${projectId}/canvases/old1-720p.png`, stale, 'image/png');
+    const got = await ensureCanvas(storage, { projectId, photo, resolution: '720p' }, { dir: ctx.dir });
+    expect(got.made).toBe(true);
+    const red = (await sharp(got.file).stats()).channels;
+    expect(red[0]!.mean - red[1]!.mean).toBeLessThan(100); // the photo, not the plain red stand-in
+  });
+
+  it('a photo whose upload is gone fails as input_missing, naming the photo', async () => {
+    const gone = { asset_id: 'gone', key: objectKeys.upload(projectId, 'gone'), content_type: 'image/png' };
+    const { ctx } = await canvasContext([photos[0]!, gone]);
+    const err = await runCanvasJob(ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(JobFailure);
+    expect(err).toMatchObject({ code: 'input_missing', transient: false });
+  });
+});
