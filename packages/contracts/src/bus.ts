@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Fps, JobType, Resolution, TransitionSeconds, TransitionStyle } from './enums.js';
+import { Fps, JobType, Resolution, Stage, TransitionSeconds, TransitionStyle } from './enums.js';
 import { JobError } from './errors.js';
 
 // ---------- subjects and streams ----------
@@ -101,7 +101,10 @@ export const RenderPayload = Output.extend({
   music: AssetRef.nullable(),
   expected_frames: z.number().int().positive(),
 });
-export const PipelinePayload = z.object({ project_id: z.string() });
+/** A remake names the one pair whose transition is made again; every other clip is the latest good one. */
+export const RemakeTarget = z.object({ from_asset_id: z.string(), to_asset_id: z.string(), style: TransitionStyle.optional() });
+export type RemakeTarget = z.infer<typeof RemakeTarget>;
+export const PipelinePayload = z.object({ project_id: z.string(), remake: RemakeTarget.optional() });
 
 export const COMMAND_PAYLOADS = {
   test: TestPayload,
@@ -134,15 +137,22 @@ export function parseCommand(raw: unknown): Command {
 }
 
 // ---------- results ----------
+// What each job type's handler returns and its `succeeded` event carries; the coordinator and the
+// projector read results only through these.
+export const TestResult = z.object({ steps: z.number().int(), artifact_key: z.string() });
 export const CanvasResult = z.object({
   canvases: z.array(z.object({ asset_id: z.string(), key: z.string() })),
 });
+export const ClipFailure = z.object({ attempt: z.number().int(), reason: z.string(), message: z.string() });
 export const ClipResult = z.object({
   clip_key: z.string(),
   frames: z.number().int(),
   provider: z.enum(['classic', 'generative']),
   attempts: z.number().int(),
   fallback_reason: z.string().nullable(),
+  detail: z.string().optional(),
+  /** One line per failed generative attempt. */
+  failures: z.array(ClipFailure).optional(),
 });
 export const RenderResult = z.object({
   video_key: z.string(),
@@ -150,7 +160,36 @@ export const RenderResult = z.object({
   duration_seconds: z.number(),
   size_bytes: z.number().int(),
   frames: z.number().int(),
+  /** The soundtrack was found stored (same music and length) instead of being encoded again. */
+  soundtrack_reused: z.boolean(),
 });
+export const PipelineStep = z.object({
+  step: z.string(),
+  /** The job that made the clip; for a remake, clips kept from earlier runs name their own jobs. */
+  job_id: z.string(),
+  provider: ClipResult.shape.provider,
+  attempts: z.number().int(),
+  fallback_reason: z.string().nullable(),
+  reused: z.boolean(),
+});
+export const PipelineResult = z.object({
+  video_url: z.string(),
+  render_job_id: z.string(),
+  duration_seconds: z.number(),
+  size_bytes: z.number().int(),
+  frames: z.number().int(),
+  transitions: z.array(PipelineStep),
+});
+
+export const JOB_RESULTS = {
+  test: TestResult,
+  canvas: CanvasResult,
+  transition: ClipResult,
+  last_clip: ClipResult,
+  render: RenderResult,
+  pipeline: PipelineResult,
+} as const satisfies Record<JobType, z.ZodType>;
+export type JobResults = { [K in JobType]: z.infer<(typeof JOB_RESULTS)[K]> };
 
 // ---------- events ----------
 export const EventKind = z.enum(['started', 'progress', 'succeeded', 'failed', 'canceled']);
@@ -165,7 +204,7 @@ export const JobEvent = z.object({
   service: z.string(),
   /** Which process emitted it (`host:pid`), so scale-out is visible in metrics and logs. */
   worker: z.string().nullish(),
-  stage: z.string().nullable(),
+  stage: Stage.nullable(),
   progress_percent: z.number().min(0).max(100).nullable(),
   detail_message: z.string().nullable(),
   result: z.record(z.string(), z.unknown()).nullable(),

@@ -22,7 +22,7 @@ export const ErrorBody = z.object({
     message: z.string(),
     details: z.record(z.string(), z.unknown()),
   }),
-});
+}).meta({ id: 'Error' });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /** Codes a failed job carries in `error.code`. */
@@ -41,5 +41,5 @@ export const JobErrorCode = z.enum([
 ]);
 export type JobErrorCode = z.infer<typeof JobErrorCode>;
 
-export const JobError = z.object({ code: z.string(), message: z.string(), stage: z.string().nullish() });
+export const JobError = z.object({ code: z.string(), message: z.string(), stage: z.string().nullish() }).meta({ id: 'JobError' });
 export type JobError = z.infer<typeof JobError>;

@@ -25,7 +25,8 @@ export const CreateProjectRequest = z
   .refine((p) => !p.born || !p.died || p.born.slice(0, 4) <= p.died.slice(0, 4), {
     message: 'died must not be before born',
     path: ['died'],
-  });
+  })
+  .meta({ id: 'CreateProjectRequest' });
 export type CreateProjectRequest = z.infer<typeof CreateProjectRequest>;
 
 export const ProjectSettings = z.object({
@@ -33,7 +34,7 @@ export const ProjectSettings = z.object({
   transition_style: TransitionStyle,
   resolution: Resolution,
   fps: Fps,
-});
+}).meta({ id: 'ProjectSettings' });
 export type ProjectSettings = z.infer<typeof ProjectSettings>;
 
 export const ProjectVideo = z.object({
@@ -42,7 +43,7 @@ export const ProjectVideo = z.object({
   duration_seconds: z.number(),
   size_bytes: z.number(),
   poster_url: z.string().nullish(),
-});
+}).meta({ id: 'ProjectVideo' });
 export type ProjectVideo = z.infer<typeof ProjectVideo>;
 
 export const Project = z.object({
@@ -56,16 +57,18 @@ export const Project = z.object({
   photo_count: z.number().int(),
   active_job_id: z.string().nullable(),
   video: ProjectVideo.nullable(),
+  /** v1.2: the thumbnail of the first photo in order, for `<img src>`. */
+  cover_url: z.string().nullable(),
   created_at: isoTime,
   updated_at: isoTime,
-});
+}).meta({ id: 'Project' });
 export type Project = z.infer<typeof Project>;
 
 export const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
 });
-export const ProjectList = z.object({ items: z.array(Project), next_cursor: z.string().nullable() });
+export const ProjectList = z.object({ items: z.array(Project), next_cursor: z.string().nullable() }).meta({ id: 'ProjectList' });
 
 // ---------- assets ----------
 export const AssetKind = z.enum(['photo', 'audio']);
@@ -82,11 +85,18 @@ export const Asset = z.object({
   height: z.number().int().nullable(),
   duration_seconds: z.number().nullable(),
   position: z.number().int().nullable(),
+  /** v1.2: a thumbnail for `<img src>` (photos; null for audio). */
+  thumbnail_url: z.string().nullable(),
   created_at: isoTime,
-});
+}).meta({ id: 'Asset' });
 export type Asset = z.infer<typeof Asset>;
-export const AssetList = z.object({ items: z.array(Asset) });
-export const ReorderAssetsRequest = z.object({ asset_ids: z.array(id).min(1).max(1000) });
+export const AssetList = z.object({ items: z.array(Asset) }).meta({ id: 'AssetList' });
+export const ReorderAssetsRequest = z.object({ asset_ids: z.array(id).min(1).max(1000) }).meta({ id: 'ReorderAssetsRequest' });
+/** v1.2: remake one transition and render again, on the server. */
+export const RemakeRequest = z
+  .object({ from_asset_id: id, to_asset_id: id, style: TransitionStyle.optional() })
+  .meta({ id: 'RemakeRequest' });
+export type RemakeRequest = z.infer<typeof RemakeRequest>;
 
 // ---------- jobs ----------
 export const RuntimeStage = z.object({
@@ -94,7 +104,7 @@ export const RuntimeStage = z.object({
   started_at: isoTime,
   finished_at: isoTime.nullable(),
   duration_ms: z.number().nullable(),
-});
+}).meta({ id: 'RuntimeStage' });
 export const Runtime = z.object({
   job_id: z.string(),
   stage: z.string(),
@@ -103,7 +113,7 @@ export const Runtime = z.object({
   cancel_requested: z.boolean(),
   updated_at: isoTime,
   stages: z.array(RuntimeStage),
-});
+}).meta({ id: 'Runtime' });
 export type Runtime = z.infer<typeof Runtime>;
 
 export const Job = z.object({
@@ -120,9 +130,9 @@ export const Job = z.object({
   started_at: isoTime.nullable(),
   finished_at: isoTime.nullable(),
   runtime: Runtime,
-});
+}).meta({ id: 'Job' });
 export type Job = z.infer<typeof Job>;
-export const JobList = z.object({ items: z.array(Job), next_cursor: z.string().nullable() });
+export const JobList = z.object({ items: z.array(Job), next_cursor: z.string().nullable() }).meta({ id: 'JobList' });
 export const JobListQuery = ListQuery.extend({
   status: JobStatus.optional(),
   type: JobType.optional(),
@@ -133,18 +143,18 @@ export const TestJobRequest = z.object({
   steps: z.number().int().min(1).max(100).default(3),
   step_ms: z.number().int().min(0).max(60_000).default(200),
   fail_at_step: z.number().int().min(1).max(100).nullish(),
-});
+}).meta({ id: 'TestJobRequest' });
 export type TestJobRequest = z.infer<typeof TestJobRequest>;
-export const ProjectJobRequest = z.object({ project_id: id });
+export const ProjectJobRequest = z.object({ project_id: id }).meta({ id: 'ProjectJobRequest' });
 export const TransitionJobRequest = z.object({
   project_id: id,
   from_asset_id: id,
   to_asset_id: id,
   duration_seconds: TransitionSeconds.optional(),
   style: TransitionStyle.optional(),
-});
+}).meta({ id: 'TransitionJobRequest' });
 export const LastClipJobRequest = z.object({
   project_id: id,
   asset_id: id,
   duration_seconds: TransitionSeconds.optional(),
-});
+}).meta({ id: 'LastClipJobRequest' });

@@ -154,8 +154,9 @@ export type EventInput = Omit<JobEvent, 'event_id' | 'at' | 'stage' | 'progress_
 /** This process, as events name it. */
 export const WORKER_ID = `${os.hostname()}:${process.pid}`;
 
-export async function publishEvent(bus: Bus, e: EventInput): Promise<JobEvent> {
-  const event: JobEvent = {
+/** A complete event from what its emitter knows: its id and time are fixed here, once. */
+export function makeEvent(e: EventInput): JobEvent {
+  return {
     stage: null,
     progress_percent: null,
     detail_message: null,
@@ -166,11 +167,19 @@ export async function publishEvent(bus: Bus, e: EventInput): Promise<JobEvent> {
     event_id: e.event_id ?? randomUUID(),
     at: new Date().toISOString(),
   };
+}
+
+/** Publishes a made event; `Nats-Msg-Id` = its id, so publishing it again is de-duplicated. */
+export async function publishJobEvent(bus: Bus, event: JobEvent): Promise<JobEvent> {
   await bus.js.publish(bus.names.event(event.job_id, event.kind), JSON.stringify(event), {
     msgID: event.event_id,
     headers: messageHeaders(event.job_id, event.trace_id),
   });
   return event;
+}
+
+export async function publishEvent(bus: Bus, e: EventInput): Promise<JobEvent> {
+  return publishJobEvent(bus, makeEvent(e));
 }
 
 /** Records a cancel request: kept in a stream (last per job) so a worker that starts later sees it. */

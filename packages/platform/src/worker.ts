@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JsMsg } from '@nats-io/jetstream';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
-import { parseCommand, type Command, type JobError, type JobType } from '@mt/contracts';
+import { JOB_RESULTS, parseCommand, type Command, type JobError, type JobResults, type JobType, type Stage, type STAGES } from '@mt/contracts';
 import { headersToRecord, isCancelRequested, isJobFinished, publishEvent, WORKER_ID, type Bus, type EventInput } from './bus.js';
 import { config } from './config.js';
 import { asJobFailure } from './artifacts.js';
@@ -19,14 +19,15 @@ export interface JobContext<K extends JobType> {
   /** This job's own temp folder, removed when the handler returns or throws. */
   dir: string;
   storage: Storage;
-  /** Enters a stage (emits a progress event at once). */
-  stage(stage: string, percent: number, detail?: string): Promise<void>;
+  /** Enters one of this job type's stages (emits a progress event at once). */
+  stage(stage: JobStage<K>, percent: number, detail?: string): Promise<void>;
   /** Reports progress within the current stage (throttled). */
   progress(percent: number, detail?: string): void;
 }
 /** Returned by a handler whose job goes on elsewhere (a pipeline advances on its children's events). */
 export const DEFERRED = Symbol('deferred');
-export type JobHandler<K extends JobType> = (ctx: JobContext<K>) => Promise<Record<string, unknown> | typeof DEFERRED>;
+export type JobStage<K extends JobType> = (typeof STAGES)[K][number];
+export type JobHandler<K extends JobType> = (ctx: JobContext<K>) => Promise<JobResults[K] | typeof DEFERRED>;
 export type Handlers = { [K in JobType]?: JobHandler<K> };
 
 export interface Worker {
@@ -143,7 +144,7 @@ export async function startWorker(opts: {
     const parent = contextFromHeaders(headersToRecord(msg.headers));
     const span = tracer().startSpan(`${type} ${cmd.job_id}`, { attributes: { 'mt.job_id': cmd.job_id, 'mt.attempt': attempt } }, parent);
     let dir: string | undefined;
-    let currentStage: string | null = null;
+    let currentStage: Stage | null = null;
     let lastProgressAt = 0;
     let lastPercent = -1;
     try {
@@ -178,7 +179,9 @@ export async function startWorker(opts: {
         msg.ack();
         return;
       }
-      await emit({ ...base, kind: 'succeeded', stage: currentStage, progress_percent: 100, result });
+      // A result outside its contract is a bug in the handler: it fails here, not in the coordinator.
+      const checked = JOB_RESULTS[type].parse(result) as Record<string, unknown>;
+      await emit({ ...base, kind: 'succeeded', stage: currentStage, progress_percent: 100, result: checked });
       msg.ack();
       jlog.info({ stage: currentStage }, 'job succeeded');
     } catch (raw) {

@@ -20,6 +20,10 @@ export class ApiError extends Error {
 
 export const notFound = (what: string, id: string) => new ApiError('not_found', `${what} ${id} was not found.`, { id });
 
+/** 409 while a job is running for the project: its inputs must not change under it. */
+export const projectBusy = (activeJobId: string | null, message = 'This memorial is being made right now. Wait for it to finish or cancel it first.') =>
+  new ApiError('project_busy', message, { active_job_id: activeJobId });
+
 export function errorResponse(c: Context, code: ApiErrorCode, message: string, details: Record<string, unknown> = {}) {
   return c.json({ error: { code, message, details } }, API_ERRORS[code] as 400);
 }

@@ -15,14 +15,14 @@ import {
   type Bus,
   type Worker,
 } from '@mt/platform';
-import { createApp } from './app.js';
+import { createGateway } from './app.js';
 import { Coordinator } from './coordinator.js';
+import { createRepositories } from './db/index.js';
 import { createOrm, migrate } from './db/orm.js';
-import { JobStore } from './jobs.js';
-import { Outbox } from './outbox.js';
-import { ProjectStore } from './projects.js';
 import { Projector } from './projector.js';
 import { Reaper } from './reaper.js';
+import { Relay } from './relay.js';
+import { ensureThumbnail, storeThumbnail } from './thumbnails.js';
 
 startTelemetry('gateway');
 await useProcessTempDir('gateway');
@@ -51,28 +51,26 @@ await retryUntil('migrations', log, () => migrate(orm));
 const storage = new Storage();
 void retryUntil('object store', log, () => storage.ensureBucket(), 1_000).catch((e: unknown) => log.error({ err: e }, 'object store unreachable'));
 
-const jobs = new JobStore(orm, log);
-const projects = new ProjectStore(orm);
-let bus: Bus | null = null;
-let outbox: Outbox | null = null;
-let projector: Projector | null = null;
-let coordinatorWorker: Worker | null = null;
-const timers: NodeJS.Timeout[] = [];
+const repos = createRepositories(orm);
+/** The pipeline runtime, once the bus is there: relay, projector, coordinator, reaper. */
+let runtime: { bus: Bus; relay: Relay; projector: Projector; coordinatorWorker: Worker; timer: NodeJS.Timeout } | null = null;
+const kick = () => runtime?.relay.kick();
 
 const withTimeout = <T>(p: Promise<T>, ms: number) => Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), ms))]);
 
-const { app } = createApp({
-  jobs,
-  projects,
+const app = createGateway({
+  repos,
   storage,
   log,
-  bus: () => bus,
-  outbox: () => outbox,
+  bus: () => runtime?.bus ?? null,
+  committed: kick,
+  storeThumbnail: (local, projectId, assetId) => storeThumbnail(storage, projectId, assetId, local),
+  ensureThumbnail: (projectId, assetId, uploadKey) => ensureThumbnail(storage, projectId, assetId, uploadKey),
   ready: async () => {
     const down: Record<string, string> = {};
     await withTimeout(orm.em.fork().execute('select 1'), 1_500).catch((e: Error) => (down.postgres = e.message));
-    if (!bus) down.nats = 'not connected yet';
-    else await withTimeout(bus.nc.flush(), 1_500).catch((e: Error) => (down.nats = e.message));
+    if (!runtime) down.nats = 'not connected yet';
+    else await withTimeout(runtime.bus.nc.flush(), 1_500).catch((e: Error) => (down.nats = e.message));
     await withTimeout(storage.ping(), 1_500).catch((e: Error) => (down.storage = e.message));
     return down;
   },
@@ -84,33 +82,33 @@ const server = serve({ fetch: app.fetch, port: config.port, hostname: config.hos
 
 // The bus comes up in the background: the API answers (and /readyz says 503) while NATS is away.
 void (async () => {
-  const b = await connectBus('gateway', log);
-  await retryUntil('jetstream topology', log, () => ensureTopology(b));
-  outbox = new Outbox(orm, b, log);
-  projector = new Projector(orm, b, jobs, log);
-  const coordinator = new Coordinator(orm, jobs, projects, b, outbox, log);
+  const bus = await connectBus('gateway', log);
+  await retryUntil('jetstream topology', log, () => ensureTopology(bus));
+  const relay = new Relay(repos.outbox, bus, log, config.outboxIntervalMs);
+  const coordinator = new Coordinator(repos, log, () => relay.kick());
+  const projector = new Projector(repos, bus, log, () => relay.kick());
   projector.onApplied(coordinator.onApplied);
-  coordinatorWorker = await startWorker({ service: 'coordinator', bus: b, log, handlers: { pipeline: coordinator.prepare }, storage });
-  outbox.start();
+  const coordinatorWorker = await startWorker({ service: 'coordinator', bus, log, handlers: { pipeline: coordinator.prepare }, storage });
+  relay.start();
   await projector.start();
-  const reaper = new Reaper(orm, b, log);
-  timers.push(
-    setInterval(() => {
-      void coordinator.reconcile().catch(() => {});
-      void reaper.sweep().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'reaper sweep failed'));
-    }, config.reaperIntervalMs),
-  );
-  bus = b;
+  const reaper = new Reaper(repos, log, () => relay.kick());
+  const timer = setInterval(() => {
+    void coordinator.reconcile().catch(() => {});
+    void reaper.sweep().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'reaper sweep failed'));
+  }, config.reaperIntervalMs);
+  runtime = { bus, relay, projector, coordinatorWorker, timer };
   log.info('gateway connected to the bus');
 })().catch((e: unknown) => log.error({ err: e }, 'bus start failed'));
 
 onShutdown(log, async () => {
   server.close();
-  for (const t of timers) clearInterval(t);
-  outbox?.stop();
-  projector?.stop();
-  await coordinatorWorker?.stop();
-  await bus?.nc.drain().catch(() => {});
+  if (runtime) {
+    clearInterval(runtime.timer);
+    runtime.relay.stop();
+    runtime.projector.stop();
+    await runtime.coordinatorWorker.stop();
+    await runtime.bus.nc.drain().catch(() => {});
+  }
   await orm.close();
   await stopTelemetry();
 });

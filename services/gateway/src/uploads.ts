@@ -9,7 +9,8 @@ import { objectKeys } from '@mt/contracts';
 import { inspectUpload, UnsupportedMediaError } from '@mt/media';
 import { config, makeJobDir, removeDir, type Storage } from '@mt/platform';
 import { ApiError } from './http-errors.js';
-import type { AssetRecord, ProjectStore } from './projects.js';
+import { transaction, type AssetRow, type NewAsset, type Repositories } from './db/index.js';
+import { projectBusy } from './http-errors.js';
 
 interface ReceivedFile {
   filename: string;
@@ -101,13 +102,15 @@ async function receive(req: IncomingMessage, dir: string): Promise<ReceivedFile[
   });
 }
 
+/** Makes a photo's thumbnail from its local file and stores it; returns its object key. */
+export type ThumbnailMaker = (localPhoto: string, projectId: string, assetId: string) => Promise<string>;
+
 /**
  * Takes a multipart upload for a project: every file is received, typed by its bytes and fully
- * decoded first; only when all are good are they stored (objects, then rows in one transaction).
- * One bad file refuses the whole request and nothing of it is kept.
+ * decoded first; only when all are good are they stored (objects and thumbnails, then rows in one
+ * transaction). One bad file refuses the whole request and nothing of it is kept.
  */
-export async function acceptUpload(req: IncomingMessage, projectId: string, projects: ProjectStore, storage: Storage): Promise<AssetRecord[]> {
-  await projects.get(projectId);
+export async function acceptUpload(req: IncomingMessage, projectId: string, repos: Repositories, storage: Storage, makeThumbnail: ThumbnailMaker): Promise<AssetRow[]> {
   const dir = await makeJobDir('upload', projectId);
   const stored: string[] = [];
   try {
@@ -127,33 +130,43 @@ export async function acceptUpload(req: IncomingMessage, projectId: string, proj
         throw e;
       }
     }
-    const photosNow = (await projects.photos(projectId)).length;
+    const photosNow = (await repos.assets.photos(projectId)).length;
     const newPhotos = inspected.filter((i) => i.info.kind === 'photo').length;
     if (photosNow + newPhotos > config.maxPhotosPerProject)
       throw new ApiError('validation_failed', `A memorial can hold at most ${config.maxPhotosPerProject} photos.`, { field: 'files' });
 
-    const rows = inspected.map(({ f, info }) => ({ id: randomUUID(), f, info }));
-    for (const r of rows) {
-      const key = objectKeys.upload(projectId, r.id);
-      await storage.putFile(key, r.f.path, r.info.contentType);
+    const rows: NewAsset[] = [];
+    for (const { f, info } of inspected) {
+      const id = randomUUID();
+      const key = objectKeys.upload(projectId, id);
+      await storage.putFile(key, f.path, info.contentType);
       stored.push(key);
-    }
-    return await projects.em().transactional(async (em) => {
-      await projects.assertIdle(projectId, em);
-      await em.execute(`select id from projects where id = ? for update`, [projectId]);
-      const max = await em.execute<{ m: number | null }[]>(`select max(position) as m from assets where project_id = ? and kind = 'photo'`, [projectId]);
-      let pos = Number(max[0]?.m ?? 0);
-      const out: AssetRecord[] = [];
-      for (const r of rows) {
-        const position = r.info.kind === 'photo' ? ++pos : null;
-        const inserted = await em.execute<AssetRecord[]>(
-          `insert into assets (id, project_id, kind, filename, content_type, size_bytes, sha256, width, height, duration_seconds, position, object_key)
-           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning *`,
-          [r.id, projectId, r.info.kind, r.f.filename, r.info.contentType, r.f.size, r.f.sha256, r.info.width ?? null, r.info.height ?? null, r.info.durationSeconds ?? null, position, objectKeys.upload(projectId, r.id)],
-        );
-        out.push(inserted[0]!);
+      let thumbnailKey: string | null = null;
+      if (info.kind === 'photo') {
+        thumbnailKey = await makeThumbnail(f.path, projectId, id);
+        stored.push(thumbnailKey);
       }
-      await em.execute(`update projects set updated_at = now() where id = ?`, [projectId]);
+      rows.push({
+        id,
+        project_id: projectId,
+        kind: info.kind,
+        filename: f.filename,
+        content_type: info.contentType,
+        size_bytes: f.size,
+        sha256: f.sha256,
+        width: info.width ?? null,
+        height: info.height ?? null,
+        duration_seconds: info.durationSeconds ?? null,
+        object_key: key,
+        thumbnail_key: thumbnailKey,
+      });
+    }
+    return await transaction(repos, async (em) => {
+      await repos.projects.lock(em, projectId);
+      const active = await repos.jobs.activeJobId(projectId, em);
+      if (active) throw projectBusy(active);
+      const out = await repos.assets.insert(em, rows);
+      await repos.projects.touch(em, projectId);
       return out;
     });
   } catch (e) {

@@ -39,6 +39,8 @@ export const AssetEntity = defineEntity({
     duration_seconds: p.double().nullable(),
     position: p.integer().nullable(),
     object_key: p.text(),
+    /** Made once at upload (v1.2); null for audio and for photos uploaded before thumbnails existed. */
+    thumbnail_key: p.text().nullable(),
     created_at: p.datetime(),
   },
 });
@@ -111,4 +113,22 @@ export const JobEventEntity = defineEntity({
 });
 export type JobEventRow = InferEntity<typeof JobEventEntity>;
 
-export const entities = [ProjectEntity, AssetEntity, JobEntity, JobRuntimeEntity, JobEventEntity];
+/** What the relay publishes once the state change that wrote it has committed. */
+export type OutboxKind = 'command' | 'event' | 'cancel';
+export const OutboxEntity = defineEntity({
+  name: 'OutboxMessage',
+  tableName: 'outbox',
+  properties: {
+    id: p.bigint('number').primary().autoincrement(),
+    kind: p.string().$type<OutboxKind>(),
+    job_id: p.string(),
+    body: p.json<Record<string, unknown>>(),
+    created_at: p.datetime(),
+    /** A relay that claimed the row holds it until then; after that another may take it. */
+    lease_until: p.datetime().nullable(),
+    sent_at: p.datetime().nullable(),
+  },
+});
+export type OutboxRow = InferEntity<typeof OutboxEntity>;
+
+export const entities = [ProjectEntity, AssetEntity, JobEntity, JobRuntimeEntity, JobEventEntity, OutboxEntity];

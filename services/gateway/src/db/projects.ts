@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { CreateProjectRequest, ProjectStatus } from '@mt/contracts';
+import { decodeCursor, page } from './cursor.js';
+import type { ProjectRow } from './entities.js';
+
+/** A project row with what the API shows beside it, computed in the same query. */
+export type ProjectView = ProjectRow & {
+  photo_count: number;
+  active_job_id: string | null;
+  /** The first photo in order, whose thumbnail is the project's cover. */
+  cover_asset_id: string | null;
+};
+
+/** Which projects a caller may list (issue 10 narrows it to an account's). */
+export type ProjectScope = { all: true };
+
+const SELECT_PROJECT = `select p.*,
+  (select count(*)::int from assets a where a.project_id = p.id and a.kind = 'photo') as photo_count,
+  (select j.id from jobs j where j.project_id = p.id and j.parent_job_id is null and j.status in ('queued','running') limit 1) as active_job_id,
+  (select a.id from assets a where a.project_id = p.id and a.kind = 'photo' order by a.position, a.id limit 1) as cover_asset_id
+  from projects p`;
+
+/** The `projects` table: the only module that writes SQL for it. */
+export class ProjectRepo {
+  constructor(private readonly orm: MikroORM) {}
+
+  em(): EntityManager {
+    return this.orm.em.fork();
+  }
+
+  async create(req: CreateProjectRequest): Promise<string> {
+    const id = randomUUID();
+    await this.em().execute(
+      `insert into projects (id, title, subject_name, born, died, transition_seconds, transition_style, resolution, fps)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [id, req.title, req.subject_name ?? null, req.born ?? null, req.died ?? null, req.transition_seconds, req.transition_style, req.resolution, req.fps],
+    );
+    return id;
+  }
+
+  async find(id: string, em = this.em()): Promise<ProjectView | null> {
+    const rows = await em.execute<ProjectView[]>(`${SELECT_PROJECT} where p.id = ?`, [id]);
+    return rows[0] ?? null;
+  }
+
+  async list(_scope: ProjectScope, limit: number, cursor?: string): Promise<{ items: ProjectView[]; next_cursor: string | null }> {
+    const cur = decodeCursor(cursor);
+    const rows = await this.em().execute<ProjectView[]>(
+      `${SELECT_PROJECT} ${cur ? 'where (p.created_at, p.id) < (?::timestamptz, ?)' : ''} order by p.created_at desc, p.id desc limit ?`,
+      cur ? [cur.t, cur.id, limit + 1] : [limit + 1],
+    );
+    return page(rows, limit);
+  }
+
+  /** Holds the project's row until the transaction ends: uploads and order changes queue behind it. */
+  async lock(em: EntityManager, id: string): Promise<void> {
+    await em.execute(`select id from projects where id = ? for update`, [id]);
+  }
+
+  async touch(em: EntityManager, id: string): Promise<void> {
+    await em.execute(`update projects set updated_at = now() where id = ?`, [id]);
+  }
+
+  async setStatus(em: EntityManager, id: string, status: ProjectStatus): Promise<void> {
+    await em.execute(`update projects set status = ?, updated_at = now() where id = ?`, [status, id]);
+  }
+
+  /** After a job that was not a run ends: back to what the project was (draft, or completed with its video). */
+  async settle(em: EntityManager, id: string): Promise<void> {
+    await em.execute(
+      `update projects set status = case when video is null then 'draft' else 'completed' end, updated_at = now() where id = ? and status = 'running'`,
+      [id],
+    );
+  }
+
+  async setVideo(em: EntityManager, id: string, video: NonNullable<ProjectRow['video']>): Promise<void> {
+    await em.execute(`update projects set video = ?::jsonb, updated_at = now() where id = ?`, [JSON.stringify(video), id]);
+  }
+}

@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import { RESOLUTION_SIZE, type AssetRef, type CommandPayloads, type JobResults, type RemakeTarget } from '@mt/contracts';
+import type { AssetRow, JobView, ProjectView } from './db/index.js';
+
+// What a pipeline makes, as pure functions of its plan: the coordinator and the job requests share them.
+
+type ClipResult = JobResults['transition'];
+
+/** What a pipeline will make, fixed when it starts so later edits to the project cannot change it. */
+export interface PipelinePlan {
+  project_id: string;
+  photos: AssetRef[];
+  music: AssetRef | null;
+  resolution: '720p' | '1080p';
+  fps: 24 | 25 | 30;
+  seconds: 6 | 10;
+  style: 'auto' | 'generative' | 'classic';
+  epilogue: { name: string | null; born: string | null; died: string | null; title: string | null } | null;
+  /** A remake: the one pair made again (with a fresh seed) … */
+  remake?: RemakeTarget & { seed: number };
+  /** … and the clips kept from earlier runs, by step key; only the other steps are made. */
+  reuse?: Record<string, { job_id: string; clip: ClipResult }>;
+}
+
+export const assetRef = (a: AssetRow): AssetRef => ({ asset_id: a.id, key: a.object_key, content_type: a.content_type });
+
+/** Same pair of photos, same transition: the seed comes from the pair, so re-runs look the same. */
+export const pairSeed = (a: string, b: string, take = '') => createHash('sha256').update(`${a}>${b}${take}`).digest().readUInt32BE(0);
+
+export function planFor(p: ProjectView, photos: AssetRow[], music: AssetRow | null): PipelinePlan {
+  return {
+    project_id: p.id,
+    photos: photos.map(assetRef),
+    music: music ? assetRef(music) : null,
+    resolution: p.resolution as PipelinePlan['resolution'],
+    fps: p.fps as PipelinePlan['fps'],
+    seconds: p.transition_seconds as PipelinePlan['seconds'],
+    style: p.transition_style as PipelinePlan['style'],
+    epilogue: p.subject_name || p.born || p.died ? { name: p.subject_name ?? null, born: p.born ?? null, died: p.died ?? null, title: p.title } : null,
+  };
+}
+
+/** Step keys of the clips, in video order: `transition:0 … transition:n-2`, then `last_clip`. */
+export const clipKeys = (plan: PipelinePlan): string[] => [...plan.photos.keys()].slice(0, -1).map((i) => `transition:${i}`).concat('last_clip');
+
+/** Index of the pair `from → to` in the plan's order, or -1 when they are not neighbours. */
+export const pairIndex = (plan: PipelinePlan, from: string, to: string): number =>
+  plan.photos.findIndex((p, i) => p.asset_id === from && plan.photos[i + 1]?.asset_id === to);
+
+export const transitionPayload = (plan: PipelinePlan, i: number): CommandPayloads['transition'] => {
+  const from = plan.photos[i]!;
+  const to = plan.photos[i + 1]!;
+  const remade = plan.remake && plan.remake.from_asset_id === from.asset_id && plan.remake.to_asset_id === to.asset_id;
+  return {
+    project_id: plan.project_id,
+    from,
+    to,
+    seconds: plan.seconds,
+    style: (remade && plan.remake?.style) || plan.style,
+    seed: remade ? plan.remake!.seed : pairSeed(from.asset_id, to.asset_id),
+    resolution: plan.resolution,
+    fps: plan.fps,
+  };
+};
+
+export const lastClipPayload = (plan: PipelinePlan): CommandPayloads['last_clip'] => ({
+  project_id: plan.project_id,
+  asset: plan.photos.at(-1)!,
+  seconds: plan.seconds,
+  style: plan.style,
+  epilogue: plan.epilogue,
+  resolution: plan.resolution,
+  fps: plan.fps,
+});
+
+export const renderPayload = (plan: PipelinePlan, clips: string[]): CommandPayloads['render'] => ({
+  project_id: plan.project_id,
+  clips,
+  music: plan.music,
+  expected_frames: plan.photos.length * plan.seconds * plan.fps,
+  resolution: plan.resolution,
+  fps: plan.fps,
+});
+
+export const stepLabel = (key: string) =>
+  key === 'canvas' ? 'Preparing the photos' : key === 'last_clip' ? 'The closing scene' : key === 'render' ? 'Putting the video together' : `Transition ${Number(key.split(':')[1]) + 1}`;
+
+/** Weights: a canvas is light, a transition or the last clip is seconds of encoding, render is a copy. Kept clips count as done. */
+export function pipelineProgress(plan: PipelinePlan, children: Pick<JobView, 'step_key' | 'status' | 'r_progress'>[]): number {
+  const n = plan.photos.length;
+  const { width } = RESOLUTION_SIZE[plan.resolution];
+  const enc = plan.seconds * (width / 1280);
+  const weights: Record<string, number> = { canvas: 0.4 * n, last_clip: enc, render: 0.15 * n * plan.seconds };
+  for (let i = 0; i < n - 1; i++) weights[`transition:${i}`] = enc;
+  let sum = 0;
+  let got = 0;
+  for (const [k, w] of Object.entries(weights)) {
+    sum += w;
+    if (plan.reuse?.[k]) {
+      got += w;
+      continue;
+    }
+    const c = children.find((x) => x.step_key === k);
+    if (c) got += (w * (c.status === 'succeeded' ? 100 : Number(c.r_progress))) / 100;
+  }
+  return Math.min(99, Math.round((got / sum) * 1000) / 10);
+}
