@@ -69,8 +69,11 @@ export function createGateway(d: GatewayDeps) {
   app.route('/', systemRoutes(d.ready));
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
-    info: { title: 'MemorialTube API', version: '1.2.0', description: 'Photos in, a memorial video out.', license: { name: 'Proprietary' } },
+    // 3.1 allows an SPDX-style `identifier`, which the generator's 3.0-era type does not know.
+    info: { title: 'MemorialTube API', version: '1.2.0', description: 'Photos in, a memorial video out.', license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' } as { name: string } },
     servers: [{ url: '/', description: 'This gateway' }],
+    // No credentials yet: every operation is open until accounts and share links (issue 10) arrive.
+    security: [],
   });
   mountDocs(app);
   mountWeb(app);
