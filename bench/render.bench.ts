@@ -5,16 +5,16 @@
 // many of the video's frames as fit in half the free space, as frames per second.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statfsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { encodeProfile, ffprobe, resolutionSize, runFfmpeg } from '@mt/media';
-import { Api } from '../tests/lib/api.js';
+import { ok, testClient, type TestClient } from '../tests/lib/api.js';
 import { CORPUS, Stack } from '../tests/lib/stack.js';
 
 const N = Number(process.env.MT_BENCH_PHOTOS ?? 12);
 const RESOLUTIONS = (process.env.MT_BENCH_RESOLUTIONS ?? '720p,1080p').split(',') as ('720p' | '1080p')[];
-const FPS = Number(process.env.MT_BENCH_FPS ?? 30);
+const FPS = Number(process.env.MT_BENCH_FPS ?? 30) as 24 | 25 | 30;
 const PHOTOS = [
   'kodak/kodim01.png', 'kodak/kodim04.png', 'person_mary_lou_williams/mlw_01_1946_piano.jpg', 'kodak/kodim07.png',
   'landscape_pd/washington_monument_highsmith.png', 'people_pd/louis_armstrong_gottlieb.jpg', 'kodak/kodim12.png',
@@ -37,13 +37,8 @@ const peakMb = (pid: number | undefined) => {
  * Where the time went: per job type, the number of jobs, their summed wall time, and each stage's
  * summed duration (from the jobs' runtimes). Jobs of one type may overlap, so sums can exceed the wall time.
  */
-async function stageBreakdown(api: Api, projectId: string, wall: number): Promise<string> {
-  const jobs = (await api.req('GET', `/jobs?project_id=${projectId}&limit=100`)).body.items as Array<{
-    type: string;
-    started_at: string | null;
-    finished_at: string | null;
-    runtime: { stages: Array<{ stage: string; duration_ms: number | null }> };
-  }>;
+async function stageBreakdown(api: TestClient, projectId: string, wall: number): Promise<string> {
+  const jobs = ok(await api.GET('/api/v1/jobs', { params: { query: { project_id: projectId, limit: 100 } } })).items;
   const byType = new Map<string, { n: number; ms: number; stages: Map<string, number> }>();
   for (const j of jobs) {
     const t = byType.get(j.type) ?? { n: 0, ms: 0, stages: new Map<string, number>() };
@@ -63,19 +58,18 @@ const rows: string[] = [];
 for (const resolution of RESOLUTIONS) {
   const stack = new Stack();
   const e = await stack.start({ env: { LOG_LEVEL: 'warn' } });
-  const api = new Api(e.url);
+  const api = testClient(e.url);
   const work = await mkdtemp(path.join(os.tmpdir(), 'mt-bench-'));
   try {
     const p = await api.project({ title: 'bench', resolution, fps: FPS, transition_seconds: 6, transition_style: 'classic' });
-    const up = await api.upload(p.id, [...PHOTOS.map((f) => ({ path: f })), { path: MUSIC }]);
-    if (up.status !== 201) throw new Error(`upload: ${JSON.stringify(up.body)}`);
+    ok(await api.uploadFiles(p.id, [...PHOTOS.map((f) => ({ path: f })), { path: MUSIC }]));
     const t0 = performance.now();
-    const run = await api.req('POST', `/projects/${p.id}/run`);
-    const job = await api.waitJob(run.body.id, 3_600_000);
+    const run = ok(await api.POST('/api/v1/projects/{project_id}/run', { params: { path: { project_id: p.id } } }));
+    const job = await api.waitJob(run.id, 3_600_000);
     const wall = (performance.now() - t0) / 1000;
     if (job.status !== 'succeeded') throw new Error(`pipeline ${job.status}: ${JSON.stringify(job.error)}`);
     const video = path.join(work, 'memorial.mp4');
-    await writeFile(video, Buffer.from(await (await fetch(`${e.url}/api/v1/projects/${p.id}/video`)).arrayBuffer()));
+    await api.downloadVideo(p.id, video);
     const frames = Number((await ffprobe(video)).streams.find((x) => x.codec_type === 'video')?.nb_frames);
     // x264 alone: decode the finished video's frames to raw once, then time only the encode.
     const size = resolutionSize(resolution);

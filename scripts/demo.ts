@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createMemorialClient } from '@mt/client';
 import { makeMemorial, parseMemorialArgs } from './memorial.js';
 import { makeSamples } from './samples.js';
 
@@ -14,7 +15,7 @@ const out = path.resolve(o.out ?? 'out/memorial.mp4');
 mkdirSync(path.dirname(out), { recursive: true });
 mkdirSync('data/logs', { recursive: true });
 
-const ready = async () => fetch(`${o.url}/readyz`).then((r) => r.ok, () => false);
+const ready = () => createMemorialClient(o.url).isReady();
 let stack: ChildProcess | undefined;
 if (!(await ready())) {
   console.log(`Starting MemorialTube (logs: ${path.resolve('data/logs/stack.log')})`);

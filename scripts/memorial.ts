@@ -2,14 +2,11 @@
 //   pnpm memorial --photos DIR [--music FILE] [--title T] [--name N] [--born Y] [--died Y]
 //                 [--seconds 6|10] [--resolution 720p|1080p] [--style auto|classic|generative] --out FILE
 // Shows a progress bar with the current stage; Ctrl-C cancels the job.
-import { createWriteStream } from 'node:fs';
-import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
+import { createMemorialClient, MemorialApiError, ok, type Job } from '@mt/client';
 
 const PHOTO_EXT = /\.(jpe?g|png|webp|tiff?|heic|heif|gif|avif)$/i;
 const STAGE_WORDS: Record<string, string> = {
@@ -51,17 +48,15 @@ export interface MemorialOptions {
 
 class CliError extends Error {}
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function call(url: string, init?: RequestInit): Promise<any> {
-  let r: Response;
+/** Runs one API call; what went wrong becomes a CliError in words for the person at the terminal. */
+async function call<T>(origin: string, request: () => Promise<T>): Promise<T> {
   try {
-    r = await fetch(url, init);
+    return await request();
   } catch (e) {
-    throw new CliError(`cannot reach MemorialTube at ${new URL(url).origin} (${(e as Error).message}). Is it running? Start it with ./mt start`);
+    if (e instanceof MemorialApiError) throw new CliError(e.status ? `${e.message} (${e.status} ${e.code})` : e.message);
+    if (e instanceof TypeError) throw new CliError(`cannot reach MemorialTube at ${origin} (${(e.cause as Error | undefined)?.message ?? e.message}). Is it running? Start it with ./mt start`);
+    throw e;
   }
-  const body = (r.status === 204 ? null : await r.json().catch(() => null)) as { error?: { message?: string; code?: string } } | null;
-  if (!r.ok) throw new CliError(body?.error?.message ? `${body.error.message} (${r.status} ${body.error.code})` : `HTTP ${r.status} from ${url}`);
-  return body;
 }
 
 function bar(percent: number, width = 30): string {
@@ -72,29 +67,26 @@ function bar(percent: number, width = 30): string {
 /** Creates the memorial, uploads, runs it with a progress bar, downloads the video to `out`. */
 export async function makeMemorial(o: MemorialOptions): Promise<{ projectId: string; out: string; seconds: number }> {
   const log = o.log ?? ((l: string) => process.stdout.write(`${l}\n`));
-  const api = `${o.url.replace(/\/$/, '')}/api/v1`;
+  const api = createMemorialClient(o.url);
   const files = (await readdir(o.photos)).filter((f) => PHOTO_EXT.test(f)).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
   if (files.length < 2) throw new CliError(`${o.photos} has ${files.length} photo(s); a memorial video needs at least 2 (JPEG, PNG, WebP, TIFF, HEIC, GIF).`);
 
-  const project = await call(`${api}/projects`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ title: o.title, subject_name: o.name, born: o.born, died: o.died, transition_seconds: o.seconds, resolution: o.resolution, transition_style: o.style }),
-  });
+  const body = { title: o.title, subject_name: o.name, born: o.born, died: o.died, transition_seconds: o.seconds, resolution: o.resolution, transition_style: o.style };
+  const project = await call(api.baseUrl, async () => ok(await api.POST('/api/v1/projects', { body })));
   log(`Memorial "${project.title}" (${project.id}): uploading ${files.length} photos${o.music ? ' and music' : ''}`);
   const refused: string[] = [];
   for (const f of [...files.map((f) => path.join(o.photos, f)), ...(o.music ? [o.music] : [])]) {
-    const form = new FormData();
-    form.append('files', new Blob([new Uint8Array(await readFile(f))]), path.basename(f));
+    // One request a file: a refused file is named and the others still go in.
     try {
-      await call(`${api}/projects/${project.id}/assets`, { method: 'POST', body: form });
+      await call(api.baseUrl, async () => ok(await api.uploadFiles(project.id, [{ path: f }])));
     } catch (e) {
       if (!(e instanceof CliError)) throw e;
       refused.push(`${path.basename(f)}: ${e.message}`);
     }
   }
   for (const r of refused) log(`  refused ${r}`);
-  const job = await call(`${api}/projects/${project.id}/run`, { method: 'POST' });
+  const project_id = project.id;
+  const job = await call(api.baseUrl, async () => ok(await api.POST('/api/v1/projects/{project_id}/run', { params: { path: { project_id } } })));
   log(`Making the video (job ${job.id}, trace ${job.trace_id})`);
 
   let cancelled = false;
@@ -102,24 +94,23 @@ export async function makeMemorial(o: MemorialOptions): Promise<{ projectId: str
     if (cancelled) process.exit(130);
     cancelled = true;
     log('\nCancelling…');
-    void call(`${api}/jobs/${job.id}/cancel`, { method: 'POST' }).catch(() => {});
+    void api.POST('/api/v1/jobs/{job_id}/cancel', { params: { path: { job_id: job.id } } }).catch(() => {});
   };
   process.on('SIGINT', onSigint);
   const tty = process.stdout.isTTY;
   let lastLine = '';
-  let current: any;
+  const show = (current: Job) => {
+    const rt = current.runtime;
+    const words = STAGE_WORDS[rt.stage] ?? rt.stage;
+    const line = `${bar(rt.progress_percent)} ${words}${rt.detail_message ? ` — ${rt.detail_message}` : ''}`;
+    if (tty) process.stdout.write(`\r${line.slice(0, (process.stdout.columns ?? 100) - 1).padEnd(Math.min(lastLine.length, (process.stdout.columns ?? 100) - 1))}`);
+    else if (words !== STAGE_WORDS[lastLine] && line !== lastLine) log(line);
+    lastLine = tty ? line : rt.stage;
+  };
+  let current: Job;
   try {
-    for (;;) {
-      current = await call(`${api}/jobs/${job.id}`);
-      const rt = current.runtime;
-      const words = STAGE_WORDS[rt.stage] ?? rt.stage;
-      const line = `${bar(rt.progress_percent)} ${words}${rt.detail_message ? ` — ${rt.detail_message}` : ''}`;
-      if (tty) process.stdout.write(`\r${line.slice(0, (process.stdout.columns ?? 100) - 1).padEnd(Math.min(lastLine.length, (process.stdout.columns ?? 100) - 1))}`);
-      else if (words !== STAGE_WORDS[lastLine] && line !== lastLine) log(line);
-      lastLine = tty ? line : rt.stage;
-      if (['succeeded', 'failed', 'canceled'].includes(current.status)) break;
-      await sleep(500);
-    }
+    // A memorial of 100 photos takes a while; the deadline only stops a wait that can no longer end.
+    current = await call(api.baseUrl, () => api.waitForJob(job.id, { timeoutMs: 6 * 3_600_000, maxOutageMs: 60_000, intervalMs: 500, onUpdate: show }));
   } finally {
     process.off('SIGINT', onSigint);
     if (tty) process.stdout.write('\n');
@@ -127,20 +118,13 @@ export async function makeMemorial(o: MemorialOptions): Promise<{ projectId: str
   if (current.status === 'canceled') throw new CliError('The memorial was cancelled.');
   if (current.status === 'failed') throw new CliError(`The memorial could not be made: ${current.error?.message ?? 'unknown reason'} (${current.error?.code}, stage ${current.error?.stage})`);
 
-  const res = await fetch(`${api}/projects/${project.id}/video`);
-  if (!res.ok || !res.body) throw new CliError(`downloading the video failed (HTTP ${res.status})`);
   // Written beside the target and renamed when complete: a broken download never looks like a video.
-  const part = `${o.out}.part`;
-  try {
-    await pipeline(Readable.fromWeb(res.body as never), createWriteStream(part));
-    await rename(part, o.out);
-  } catch (e) {
-    await rm(part, { force: true });
-    throw new CliError(`downloading the video failed (${(e as Error).message})`);
-  }
-  const size = (await stat(o.out)).size;
-  log(`Done: ${path.resolve(o.out)} (${(size / 1048576).toFixed(1)} MB, ${current.result?.duration_seconds ?? '?'} s)`);
-  return { projectId: project.id, out: path.resolve(o.out), seconds: current.result?.duration_seconds ?? 0 };
+  const { sizeBytes } = await api.downloadVideo(project.id, o.out).catch((e: Error) => {
+    throw new CliError(`downloading the video failed (${e.message})`);
+  });
+  const seconds = Number(current.result?.duration_seconds ?? 0);
+  log(`Done: ${path.resolve(o.out)} (${(sizeBytes / 1048576).toFixed(1)} MB, ${seconds || '?'} s)`);
+  return { projectId: project.id, out: path.resolve(o.out), seconds };
 }
 
 export function parseMemorialArgs(argv: string[]): Omit<MemorialOptions, 'out' | 'photos'> & { out?: string; photos?: string } {

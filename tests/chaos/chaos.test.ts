@@ -9,12 +9,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Job } from '@mt/contracts';
 import { ffprobe } from '@mt/media';
 import { processAlive } from '@mt/platform';
-import { Api } from '../lib/api.js';
+import { testClient, type Job, type TestClient } from '../lib/api.js';
 import { CORPUS, pidsMatching, Stack, type ServiceName } from '../lib/stack.js';
 import { OwnNats, OwnPostgres } from '../lib/servers.js';
+import { waitFor } from '../lib/wait.js';
 
 const M = Number(process.env.MT_CHAOS_PIPELINES ?? 20);
 const REPLICAS: Record<Exclude<ServiceName, 'gateway'>, number> = { canvas: 2, transition: 2, render: 2 };
@@ -24,15 +24,15 @@ let dir: string;
 let nats: OwnNats;
 let postgres: OwnPostgres;
 const stack = new Stack();
-let api: Api;
+let api: TestClient;
 const log = (s: string) => process.stdout.write(`[chaos] ${s}\n`);
 
-/** The API through outages: retries connection errors and 503s for a while, like a patient client. */
-async function call(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
+/** A typed call through outages: retries connection errors and 503s for a minute, like a patient client. */
+async function patiently<T extends { response: Response }>(request: () => Promise<T>): Promise<T> {
   for (let i = 0; ; i++) {
     try {
-      const r = await api.req(method, p, body);
-      if (r.status !== 503 || i > 120) return r;
+      const r = await request();
+      if (r.response.status !== 503 || i > 120) return r;
     } catch (e) {
       if (i > 120) throw e;
     }
@@ -76,7 +76,7 @@ beforeAll(async () => {
     },
   });
   for (const [s, n] of Object.entries(REPLICAS)) for (let i = 1; i <= n; i++) stack.spawn(s as ServiceName, `${s}-${i}`);
-  api = new Api(stack.e.url);
+  api = testClient(stack.e.url);
 }, 120_000);
 
 /** Ends the storm; set while it runs, so a failed run does not spawn replicas after the stack stopped. */
@@ -95,8 +95,8 @@ it(`survives chaos with ${M} pipelines`, async () => {
   const pipelines: { project: string; job?: string; cancel: boolean; cancelAccepted?: boolean }[] = [];
   for (let i = 0; i < M; i++) {
     const p = await api.project({ title: `chaos ${i}`, resolution: '720p', transition_seconds: 6, transition_style: 'classic' });
-    const up = await api.upload(p.id, [{ path: kodak[(2 * i) % 24]! }, { path: kodak[(2 * i + 1) % 24]! }]);
-    expect(up.status).toBe(201);
+    const up = await api.uploadFiles(p.id, [{ path: kodak[(2 * i) % 24]! }, { path: kodak[(2 * i + 1) % 24]! }]);
+    expect(up.response.status).toBe(201);
     pipelines.push({ project: p.id, cancel: i % 5 === 2 });
   }
 
@@ -154,13 +154,14 @@ it(`survives chaos with ${M} pipelines`, async () => {
 
   // Start the runs over time; cancel some of them a little after they start.
   for (const p of pipelines) {
-    const r = await call('POST', `/projects/${p.project}/run`);
-    expect(r.status, JSON.stringify(r.body)).toBe(202);
-    p.job = r.body.id;
+    const r = await patiently(() => api.POST('/api/v1/projects/{project_id}/run', { params: { path: { project_id: p.project } } }));
+    expect(r.response.status, JSON.stringify(r.error)).toBe(202);
+    const job_id = r.data!.id;
+    p.job = job_id;
     if (p.cancel)
       void sleep(2_000 + Math.random() * 8_000).then(async () => {
-        const c = await call('POST', `/jobs/${p.job}/cancel`);
-        p.cancelAccepted = c.status === 202;
+        const c = await patiently(() => api.POST('/api/v1/jobs/{job_id}/cancel', { params: { path: { job_id } } }));
+        p.cancelAccepted = c.response.status === 202;
       });
     await sleep(1_500);
   }
@@ -172,18 +173,20 @@ it(`survives chaos with ${M} pipelines`, async () => {
   while (Date.now() < budget && (final.size < M || tick < EVERY_KIND)) {
     for (const p of pipelines) {
       if (final.has(p.job!)) continue;
-      const j = await call('GET', `/jobs/${p.job}`);
-      if (j.status === 200 && FINAL.includes(j.body.status)) final.set(p.job!, j.body);
+      const j = await patiently(() => api.GET('/api/v1/jobs/{job_id}', { params: { path: { job_id: p.job! } } }));
+      if (j.data && FINAL.includes(j.data.status)) final.set(p.job!, j.data);
     }
     await sleep(1_000);
   }
   await endStorm();
   await stack.waitReady(60_000);
-  await sleep(3_000); // let cancelled children and redeliveries settle
 
-  // ---- measure
+  // ---- measure, once cancelled children and redeliveries have settled (at most 10 s: then
+  // what is still unfinished is counted as stuck below)
   const db = new pg.Client({ connectionString: stack.e.databaseUrl });
   await db.connect();
+  const unfinished = async () => Number((await db.query(`select count(*) from jobs where status not in ('succeeded', 'failed', 'canceled')`)).rows[0].count);
+  await waitFor(async () => (await unfinished()) === 0, { timeoutMs: 10_000, intervalMs: 250, what: 'every job to end' }).catch((e: Error) => log(e.message));
   const jobs = (await db.query<{ id: string; type: string; status: string; parent_job_id: string | null; project_id: string; error: { code: string; message: string } | null; result: any }>(
     'select id, type, status, parent_job_id, project_id, error, result from jobs where project_id is not null',
   )).rows;
@@ -206,10 +209,7 @@ it(`survives chaos with ${M} pipelines`, async () => {
     const mp4s = (videos.Contents ?? []).filter((o) => o.Key!.endsWith('/memorial.mp4'));
     if (renders.length > 1 || mp4s.length > 1) duplicates++;
     if (j.status === 'succeeded') {
-      const v = (await api.req('GET', `/projects/${p.project}`)).body.video;
-      const file = path.join(dir, `${p.project}.mp4`);
-      const res = await fetch(`${stack.e.url}${v.url}`);
-      await import('node:fs/promises').then(async (fs) => fs.writeFile(file, Buffer.from(await res.arrayBuffer())));
+      const { file } = await api.downloadVideo(p.project, path.join(dir, `${p.project}.mp4`));
       const probe = await ffprobe(file, undefined, { countFrames: true });
       if (Number(probe.streams[0]?.nb_read_frames) !== 2 * 6 * 30) invalid++;
     }

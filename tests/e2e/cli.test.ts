@@ -4,14 +4,13 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ffprobe } from '@mt/media';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Api } from '../lib/api.js';
+import { testClient, type TestClient } from '../lib/api.js';
 import { CORPUS, pidsMatching, ROOT, Stack } from '../lib/stack.js';
 
 const stack = new Stack();
-let api: Api;
+let api: TestClient;
 let url: string;
 let work: string;
 const PHOTOS = ['kodak/kodim03.png', 'people_pd/louis_armstrong_gottlieb.jpg', 'kodak/kodim23.png'];
@@ -32,7 +31,7 @@ function memorial(args: string[], onOutput?: (text: string, child: ReturnType<ty
 beforeAll(async () => {
   const e = await stack.start();
   url = e.url;
-  api = new Api(e.url);
+  api = testClient(e.url);
   work = await mkdtemp(path.join(os.tmpdir(), 'mt-cli-'));
   await Promise.all(PHOTOS.map((p, i) => symlink(path.join(CORPUS, 'photos', p), path.join(work, `${i + 1}${path.extname(p)}`))));
 }, 120_000);
@@ -74,6 +73,6 @@ it('Ctrl-C cancels the job on the server and leaves no video and no ffmpeg behin
   const job = await api.waitJob(jobId, 30_000);
   expect(job.status).toBe('canceled');
   expect((await readdir(work)).filter((f) => f.startsWith('cancelled'))).toEqual([]);
-  await sleep(500);
-  expect(pidsMatching(`ffmpeg.*${stack.e.tmpDir}`)).toEqual([]); // every ffmpeg of this stack works in its temp folder
+  // every ffmpeg of this stack works in its temp folder; a cancelled one is killed within moments
+  await expect.poll(() => pidsMatching(`ffmpeg.*${stack.e.tmpDir}`), { timeout: 2_000, interval: 100 }).toEqual([]);
 }, 300_000);

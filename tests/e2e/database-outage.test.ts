@@ -5,14 +5,17 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Api } from '../lib/api.js';
+import { busNames } from '@mt/contracts';
+import { ok, testClient, type TestClient } from '../lib/api.js';
 import { OwnPostgres } from '../lib/servers.js';
 import { Stack } from '../lib/stack.js';
+import { waitFor } from '../lib/wait.js';
 
 const stack = new Stack();
-let api: Api;
+let api: TestClient;
 let dir: string;
 let postgres: OwnPostgres;
 
@@ -22,7 +25,7 @@ beforeAll(async () => {
   postgres = new OwnPostgres(path.join(dir, 'cluster'));
   await postgres.init();
   const e = await stack.start({ pgUrl: postgres.url, services: ['gateway', 'canvas'] });
-  api = new Api(e.url);
+  api = testClient(e.url);
 }, 120_000);
 afterAll(async () => {
   await stack.stop();
@@ -32,37 +35,43 @@ afterAll(async () => {
 
 it('answers 503 while Postgres is down, then recovers; a running job finishes with all its stages', async () => {
   const project = await api.project({ title: 'before the outage' });
-  const running = await api.req('POST', '/jobs/test', { steps: 12, step_ms: 400 });
-  expect(running.status).toBe(202);
-  await api.waitJob(running.body.id, 20_000, (j) => j.status === 'running');
+  const running = await api.POST('/api/v1/jobs/test', { body: { steps: 12, step_ms: 400 } });
+  expect(running.response.status).toBe(202);
+  const job_id = running.data!.id;
+  await api.waitJob(job_id, 20_000, (j) => j.status === 'running');
+  const nc = await connect({ servers: stack.e.natsUrl });
+  const jsm = await jetstreamManager(nc);
+  const eventsKept = async () => (await jsm.streams.info(busNames(stack.e.namespace).eventStream)).state.messages;
 
   await postgres.stop('immediate');
   try {
-    for (const [method, p, body] of [['GET', `/projects/${project.id}`], ['GET', '/projects'], ['POST', '/projects', { title: 'during' }], ['GET', `/jobs/${running.body.id}`]] as const) {
-      const r = await api.req(method, p, body);
-      expect([p, r.status, r.body.error?.code]).toEqual([p, 503, 'dependency_unavailable']);
-    }
+    const project_id = project.id;
+    const during = {
+      [`/projects/${project_id}`]: await api.GET('/api/v1/projects/{project_id}', { params: { path: { project_id } } }),
+      '/projects': await api.GET('/api/v1/projects'),
+      'POST /projects': await api.POST('/api/v1/projects', { body: { title: 'during' } }),
+      [`/jobs/${job_id}`]: await api.GET('/api/v1/jobs/{job_id}', { params: { path: { job_id } } }),
+    };
+    for (const [p, r] of Object.entries(during)) expect([p, r.response.status, r.error?.error.code]).toEqual([p, 503, 'dependency_unavailable']);
     const ready = await fetch(`${stack.e.url}/readyz`);
     expect(ready.status).toBe(503);
     expect(Object.keys(((await ready.json()) as { error: { details: object } }).error.details)).toContain('postgres');
-    await sleep(2_000); // the test job goes on stepping meanwhile; its events wait in JetStream
+    // the test job goes on stepping meanwhile; its events wait in JetStream
+    const before = await eventsKept();
+    await waitFor(async () => (await eventsKept()) >= before + 3, { timeoutMs: 10_000, what: 'the running job to publish events while Postgres is down' });
   } finally {
+    await nc.close();
     await postgres.start();
   }
 
   // back without a restart: reads, writes, and the job that ran through the outage
-  const until = Date.now() + 30_000;
-  let r = await api.req('GET', `/projects/${project.id}`);
-  while (r.status !== 200 && Date.now() < until) {
-    await sleep(250);
-    r = await api.req('GET', `/projects/${project.id}`);
-  }
-  expect(r.status).toBe(200);
-  expect((await api.req('POST', '/projects', { title: 'after the outage' })).status).toBe(201);
-  const job = await api.waitJob(running.body.id, 30_000);
+  const readProject = () => api.GET('/api/v1/projects/{project_id}', { params: { path: { project_id: project.id } } });
+  await expect.poll(async () => (await readProject()).response.status, { timeout: 30_000, interval: 250 }).toBe(200);
+  expect((await api.POST('/api/v1/projects', { body: { title: 'after the outage' } })).response.status).toBe(201);
+  const job = await api.waitJob(job_id, 30_000);
   expect(job.status).toBe('succeeded');
   expect(job.runtime.stages.map((s) => s.stage)).toEqual(['test_start', 'test_run', 'test_done']);
   expect(job.runtime.progress_percent).toBe(100);
-  const after = await api.waitJob((await api.req('POST', '/jobs/test', { steps: 2, step_ms: 50 })).body.id, 20_000);
+  const after = await api.waitJob(ok(await api.POST('/api/v1/jobs/test', { body: { steps: 2, step_ms: 50 } })).id, 20_000);
   expect(after.status).toBe('succeeded');
 }, 120_000);

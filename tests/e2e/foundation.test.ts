@@ -2,22 +2,22 @@
 // events → projector → Postgres → REST, trace ids, cancel, projector idempotency, readiness.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busNames, type Job } from '@mt/contracts';
-import { Api } from '../lib/api.js';
+import { busNames } from '@mt/contracts';
+import { ok, testClient, type Job, type TestClient } from '../lib/api.js';
 import { freePort, Stack } from '../lib/stack.js';
+import { waitFor } from '../lib/wait.js';
 
 const stack = new Stack();
-let api: Api;
+let api: TestClient;
 let db: pg.Client;
 
 beforeAll(async () => {
   const e = await stack.start({ services: ['gateway', 'canvas'] });
-  api = new Api(e.url);
+  api = testClient(e.url);
   db = new pg.Client({ connectionString: e.databaseUrl });
   await db.connect();
 });
@@ -28,9 +28,9 @@ afterAll(async () => {
 
 describe('projects API', () => {
   it('creates a project with defaults and reads it back', async () => {
-    const r = await api.req('POST', '/projects', { title: '할머니를 기억하며', subject_name: '김영희', born: '1941-03-02', died: '2026' });
-    expect(r.status).toBe(201);
-    expect(r.body).toMatchObject({
+    const r = await api.POST('/api/v1/projects', { body: { title: '할머니를 기억하며', subject_name: '김영희', born: '1941-03-02', died: '2026' } });
+    expect(r.response.status).toBe(201);
+    expect(r.data).toMatchObject({
       title: '할머니를 기억하며',
       subject_name: '김영희',
       born: '1941-03-02',
@@ -41,24 +41,24 @@ describe('projects API', () => {
       active_job_id: null,
       video: null,
     });
-    const got = await api.req('GET', `/projects/${r.body.id}`);
-    expect(got.status).toBe(200);
-    expect(got.body).toEqual(r.body);
+    const got = await api.GET('/api/v1/projects/{project_id}', { params: { path: { project_id: r.data!.id } } });
+    expect(got.response.status).toBe(200);
+    expect(got.data).toEqual(r.data);
   });
 
   it('lists projects newest first with a working cursor', async () => {
     for (const t of ['a', 'b', 'c']) await api.project({ title: `list ${t}` });
-    const first = await api.req('GET', '/projects?limit=2');
-    expect(first.status).toBe(200);
-    expect(first.body.items).toHaveLength(2);
-    expect(first.body.next_cursor).toEqual(expect.any(String));
-    const second = await api.req('GET', `/projects?limit=2&cursor=${first.body.next_cursor}`);
-    const ids = [...first.body.items, ...second.body.items].map((p: { id: string }) => p.id);
+    const first = await api.GET('/api/v1/projects', { params: { query: { limit: 2 } } });
+    expect(first.response.status).toBe(200);
+    expect(first.data!.items).toHaveLength(2);
+    expect(first.data!.next_cursor).toEqual(expect.any(String));
+    const second = await api.GET('/api/v1/projects', { params: { query: { limit: 2, cursor: first.data!.next_cursor! } } });
+    const ids = [...first.data!.items, ...second.data!.items].map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
   });
 
   it('answers 400 invalid_json for a broken body', async () => {
-    const r = await api.req('POST', '/projects', '{"title": ');
+    const r = await api.raw('POST', '/projects', '{"title": ');
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('invalid_json');
   });
@@ -72,7 +72,7 @@ describe('projects API', () => {
     [{ title: 'x', born: '1941-13-45' }, 'born'],
     [{ title: 'x'.repeat(201) }, 'title'],
   ])('answers 422 naming the field for %j', async (body, field) => {
-    const r = await api.req('POST', '/projects', body);
+    const r = await api.raw('POST', '/projects', body);
     expect(r.status).toBe(422);
     expect(r.body.error.code).toBe('validation_failed');
     expect(r.body.error.details.field).toBe(field);
@@ -80,7 +80,7 @@ describe('projects API', () => {
 
   it('answers 404 not_found for unknown ids and paths', async () => {
     for (const p of [`/projects/${randomUUID()}`, `/jobs/${randomUUID()}`, `/jobs/${randomUUID()}/runtime`, '/nope']) {
-      const r = await api.req('GET', p);
+      const r = await api.raw('GET', p); // also a path the document does not have
       expect(r.status, p).toBe(404);
       expect(r.body.error.code).toBe('not_found');
     }
@@ -104,24 +104,24 @@ describe('projects API', () => {
 
   it('refuses to run a project with fewer than 2 photos (422)', async () => {
     const p = await api.project();
-    const r = await api.req('POST', `/projects/${p.id}/run`);
-    expect(r.status).toBe(422);
-    expect(r.body.error.details.field).toBe('photos');
+    const r = await api.POST('/api/v1/projects/{project_id}/run', { params: { path: { project_id: p.id } } });
+    expect(r.response.status).toBe(422);
+    expect(r.error!.error.details.field).toBe('photos');
   });
 
   it('answers 409 when cancelling a project with nothing running', async () => {
     const p = await api.project();
-    const r = await api.req('POST', `/projects/${p.id}/cancel`);
-    expect(r.status).toBe(409);
+    const r = await api.POST('/api/v1/projects/{project_id}/cancel', { params: { path: { project_id: p.id } } });
+    expect(r.response.status).toBe(409);
   });
 });
 
 describe('the test job', () => {
   it('runs test_start → test_run → test_done with one trace id everywhere', async () => {
-    const r = await api.req('POST', '/jobs/test', { steps: 3, step_ms: 200 });
-    expect(r.status).toBe(202);
-    expect(r.body.status).toBe('queued');
-    const job = await api.waitJob(r.body.id, 20_000);
+    const r = await api.POST('/api/v1/jobs/test', { body: { steps: 3, step_ms: 200 } });
+    expect(r.response.status).toBe(202);
+    expect(r.data!.status).toBe('queued');
+    const job = await api.waitJob(r.data!.id, 20_000);
     expect(job.status).toBe('succeeded');
     expect(job.runtime.stages.map((s) => s.stage)).toEqual(['test_start', 'test_run', 'test_done']);
     expect(job.runtime.progress_percent).toBe(100);
@@ -136,13 +136,13 @@ describe('the test job', () => {
     const row = await db.query('select j.trace_id from jobs j join job_runtimes r on r.job_id = j.id where j.id = $1', [job.id]);
     expect(row.rows[0].trace_id).toBe(job.trace_id);
 
-    const runtime = await api.req('GET', `/jobs/${job.id}/runtime`);
-    expect(runtime.body).toEqual(job.runtime);
+    const runtime = await api.GET('/api/v1/jobs/{job_id}/runtime', { params: { path: { job_id: job.id } } });
+    expect(runtime.data).toEqual(job.runtime);
   });
 
   it('fails at fail_at_step with an error code and the stage', async () => {
-    const r = await api.req('POST', '/jobs/test', { steps: 4, step_ms: 50, fail_at_step: 2 });
-    const job = await api.waitJob(r.body.id, 20_000);
+    const r = await api.POST('/api/v1/jobs/test', { body: { steps: 4, step_ms: 50, fail_at_step: 2 } });
+    const job = await api.waitJob(r.data!.id, 20_000);
     expect(job.status).toBe('failed');
     expect(job.error).toMatchObject({ code: 'test_failure', stage: 'test_run' });
     expect(job.error!.message).toMatch(/step 2/);
@@ -150,24 +150,25 @@ describe('the test job', () => {
   });
 
   it('cancels a running job within a second, and a finished one gets 409', async () => {
-    const r = await api.req('POST', '/jobs/test', { steps: 50, step_ms: 500 });
-    await api.waitJob(r.body.id, 10_000, (j) => j.runtime.stage === 'test_run');
+    const r = await api.POST('/api/v1/jobs/test', { body: { steps: 50, step_ms: 500 } });
+    const job_id = r.data!.id;
+    await api.waitJob(job_id, 10_000, (j) => j.runtime.stage === 'test_run');
     const t0 = Date.now();
-    const c = await api.req('POST', `/jobs/${r.body.id}/cancel`);
-    expect(c.status).toBe(202);
-    expect(c.body.runtime.cancel_requested).toBe(true);
-    const job = await api.waitJob(r.body.id, 5_000);
+    const c = await api.POST('/api/v1/jobs/{job_id}/cancel', { params: { path: { job_id } } });
+    expect(c.response.status).toBe(202);
+    expect(c.data!.runtime.cancel_requested).toBe(true);
+    const job = await api.waitJob(job_id, 5_000);
     expect(job.status).toBe('canceled');
     expect(job.runtime.stage).toBe('canceled');
     expect(Date.now() - t0).toBeLessThan(1_000);
-    const again = await api.req('POST', `/jobs/${r.body.id}/cancel`);
-    expect(again.status).toBe(409);
-    expect(again.body.error.code).toBe('job_finished');
+    const again = await api.POST('/api/v1/jobs/{job_id}/cancel', { params: { path: { job_id } } });
+    expect(again.response.status).toBe(409);
+    expect(again.error!.error.code).toBe('job_finished');
   });
 
   it('streams runtime updates over SSE until the job ends', async () => {
-    const r = await api.req('POST', '/jobs/test', { steps: 3, step_ms: 150 });
-    const res = await fetch(`${api.base}/api/v1/jobs/${r.body.id}/events`);
+    const r = await api.POST('/api/v1/jobs/test', { body: { steps: 3, step_ms: 150 } });
+    const res = await fetch(`${api.base}/api/v1/jobs/${r.data!.id}/events`); // the stream itself is what is tested
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const text = await res.text(); // ends after the terminal update
     const updates = text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)));
@@ -178,11 +179,13 @@ describe('the test job', () => {
   });
 
   it('lists jobs filtered by type and status', async () => {
-    const r = await api.req('GET', '/jobs?type=test&status=succeeded&limit=50');
-    expect(r.status).toBe(200);
-    expect(r.body.items.length).toBeGreaterThan(0);
-    expect(r.body.items.every((j: Job) => j.type === 'test' && j.status === 'succeeded')).toBe(true);
-    const bad = await api.req('GET', '/jobs?status=done');
+    const own = await api.POST('/api/v1/jobs/test', { body: { steps: 1, step_ms: 10 } });
+    expect((await api.waitJob(own.data!.id, 20_000)).status).toBe('succeeded');
+    const r = await api.GET('/api/v1/jobs', { params: { query: { type: 'test', status: 'succeeded', limit: 50 } } });
+    expect(r.response.status).toBe(200);
+    expect(r.data!.items.length).toBeGreaterThan(0);
+    expect(r.data!.items.every((j: Job) => j.type === 'test' && j.status === 'succeeded')).toBe(true);
+    const bad = await api.raw('GET', '/jobs?status=done');
     expect(bad.status).toBe(422);
     expect(bad.body.error.details.field).toBe('status');
   });
@@ -190,8 +193,8 @@ describe('the test job', () => {
 
 describe('the runtime projector', () => {
   it('records an event delivered twice once, and a late event never revives a finished job', async () => {
-    const r = await api.req('POST', '/jobs/test', { steps: 1, step_ms: 10 });
-    const job = await api.waitJob(r.body.id, 20_000);
+    const r = await api.POST('/api/v1/jobs/test', { body: { steps: 1, step_ms: 10 } });
+    const job = await api.waitJob(r.data!.id, 20_000);
     const names = busNames(stack.e.namespace);
     const nc = await connect({ servers: stack.e.natsUrl });
     const js = jetstream(nc);
@@ -212,15 +215,15 @@ describe('the runtime projector', () => {
     // Published twice without a msgID, so JetStream keeps both copies and the projector sees both.
     await js.publish(names.event(job.id, 'progress'), JSON.stringify(event));
     await js.publish(names.event(job.id, 'progress'), JSON.stringify(event));
+    // A third, distinct event behind them: the projector takes the stream in order, so once this one
+    // is recorded both copies have been handled.
+    const marker = { ...event, event_id: randomUUID(), detail_message: 'after both copies' };
+    await js.publish(names.event(job.id, 'progress'), JSON.stringify(marker));
     await nc.close();
-    let rows = 0;
-    for (let i = 0; i < 50 && rows === 0; i++) {
-      await sleep(100);
-      rows = (await db.query('select count(*)::int as n from job_events where event_id = $1', [event.event_id])).rows[0].n;
-    }
-    await sleep(300);
-    expect((await db.query('select count(*)::int as n from job_events where event_id = $1', [event.event_id])).rows[0].n).toBe(1);
-    const after = (await api.req('GET', `/jobs/${job.id}`)).body as Job;
+    const recorded = async (id: string) => (await db.query('select count(*)::int as n from job_events where event_id = $1', [id])).rows[0].n as number;
+    await waitFor(async () => (await recorded(marker.event_id)) === 1, { timeoutMs: 5_000, what: 'the projector to record the events published after the late one' });
+    expect(await recorded(event.event_id)).toBe(1);
+    const after = ok(await api.GET('/api/v1/jobs/{job_id}', { params: { path: { job_id: job.id } } }));
     expect(after.status).toBe('succeeded');
     expect(after.runtime.progress_percent).toBe(100);
     expect(after.runtime.stage).toBe('test_done');
@@ -229,6 +232,8 @@ describe('the runtime projector', () => {
 
 describe('outside /api/v1', () => {
   it('serves health, readiness, OpenAPI, docs and metrics', async () => {
+    // a finished test job of its own, for the job metrics below
+    expect((await api.waitJob((await api.POST('/api/v1/jobs/test', { body: { steps: 1, step_ms: 10 } })).data!.id, 20_000)).status).toBe('succeeded');
     expect((await fetch(`${api.base}/healthz`)).status).toBe(200);
     expect((await fetch(`${api.base}/readyz`)).status).toBe(200);
     const doc = (await (await fetch(`${api.base}/openapi.json`)).json()) as { paths: Record<string, unknown> };
@@ -247,18 +252,13 @@ describe('outside /api/v1', () => {
     const port = await freePort();
     const deadNats = await freePort();
     stack.spawn('gateway', 'gateway-no-nats', { PORT: String(port), NATS_URL: `nats://127.0.0.1:${deadNats}` });
-    let r: Response | undefined;
-    for (let i = 0; i < 100; i++) {
-      r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-      if (r) break;
-      await sleep(200);
-    }
-    expect(r!.status).toBe(503);
-    const body = (await r!.json()) as { error: { code: string; details: Record<string, string> } };
+    const r = await waitFor(() => fetch(`http://127.0.0.1:${port}/readyz`), { timeoutMs: 20_000, what: 'the gateway without NATS to answer /readyz' });
+    expect(r.status).toBe(503);
+    const body = (await r.json()) as { error: { code: string; details: Record<string, string> } };
     expect(body.error.code).toBe('dependency_unavailable');
     expect(Object.keys(body.error.details)).toEqual(['nats']);
-    const job = await fetch(`http://127.0.0.1:${port}/api/v1/jobs/test`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    expect(job.status).toBe(503);
+    const job = await testClient(`http://127.0.0.1:${port}`).POST('/api/v1/jobs/test', { body: {} });
+    expect(job.response.status).toBe(503);
     await stack.stopProcess('gateway-no-nats');
   });
 });

@@ -1,17 +1,17 @@
 // The main job end to end: six real photos (portrait and landscape, greyscale and colour) and CC0
 // music become a memorial video; asserted the way a family and YouTube would see it.
-import { open, readFile, writeFile } from 'node:fs/promises';
+import { open, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { objectKeys, type Job } from '@mt/contracts';
-import { ffprobe, frameSimilarity } from '@mt/media';
-import { Api } from '../lib/api.js';
+import { objectKeys } from '@mt/contracts';
+import { CANVAS_VERSION, ffprobe, frameSimilarity } from '@mt/media';
+import { ok, testClient, type Job, type Project, type TestClient } from '../lib/api.js';
 import { CORPUS, Stack } from '../lib/stack.js';
 
 const stack = new Stack();
-let api: Api;
+let api: TestClient;
 let s3: S3Client;
 const work = path.join(os.tmpdir(), `mt-pipeline-${process.pid}`);
 const PHOTOS = [
@@ -26,7 +26,7 @@ const MUSIC = path.join(CORPUS, 'audio', 'bach_goldberg_aria_da_capo_ishizaka_cc
 
 beforeAll(async () => {
   const e = await stack.start();
-  api = new Api(e.url);
+  api = testClient(e.url);
   s3 = new S3Client({ endpoint: e.s3Endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
   await import('node:fs/promises').then((fs) => fs.mkdir(work, { recursive: true }));
 });
@@ -34,12 +34,6 @@ afterAll(async () => {
   await stack.stop();
   await import('node:fs/promises').then((fs) => fs.rm(work, { recursive: true, force: true }));
 });
-
-async function download(url: string, file: string, headers: Record<string, string> = {}) {
-  const r = await fetch(`${api.base}${url}`, { headers });
-  await writeFile(file, Buffer.from(await r.arrayBuffer()));
-  return r;
-}
 
 /** Top-level MP4 boxes in file order. */
 async function topBoxes(file: string): Promise<string[]> {
@@ -63,25 +57,34 @@ async function topBoxes(file: string): Promise<string[]> {
   return names;
 }
 
+const jobsOf = async (project_id: string, query: { type?: Job['type']; limit?: number } = {}) =>
+  ok(await api.GET('/api/v1/jobs', { params: { query: { project_id, limit: 50, ...query } } })).items;
+const projectById = async (project_id: string) => ok(await api.GET('/api/v1/projects/{project_id}', { params: { path: { project_id } } }));
+
 describe('a memorial video from six photos and music', () => {
-  let project: { id: string };
+  // The fixture every test here reads: one project run once through the whole pipeline, its first
+  // video downloaded. Only the last test changes it (it re-renders), and it runs last.
+  let project: Project;
   let photoIds: string[];
   let job: Job;
+  let firstDownload: { status: number; headers: Headers };
+  const progressSeen = new Set<number>();
   const video = path.join(work, 'memorial.mp4');
 
-  it('runs the whole pipeline through its stages', async () => {
+  beforeAll(async () => {
     project = await api.project({ title: 'In memory of Mary Lou', subject_name: 'Mary Lou Williams', born: '1910', died: '1981', resolution: '720p', transition_seconds: 6, transition_style: 'classic' });
-    const up = await api.upload(project.id, [...PHOTOS.map((p) => ({ path: p })), { path: MUSIC }]);
-    expect(up.status).toBe(201);
-    photoIds = up.body.items.filter((a: { kind: string }) => a.kind === 'photo').map((a: { id: string }) => a.id);
-    const run = await api.req('POST', `/projects/${project.id}/run`);
-    expect(run.status).toBe(202);
-    expect(run.body.type).toBe('pipeline');
-    const seen = new Set<number>();
-    job = await api.waitJob(run.body.id, 400_000, (j) => {
-      seen.add(j.runtime.progress_percent);
-      return ['succeeded', 'failed', 'canceled'].includes(j.status);
-    });
+    const up = await api.uploadFiles(project.id, [...PHOTOS.map((p) => ({ path: p })), { path: MUSIC }]);
+    expect(up.response.status).toBe(201);
+    photoIds = up.data!.items.filter((a) => a.kind === 'photo').map((a) => a.id);
+    const run = await api.POST('/api/v1/projects/{project_id}/run', { params: { path: { project_id: project.id } } });
+    expect(run.response.status).toBe(202);
+    expect(run.data!.type).toBe('pipeline');
+    job = await api.waitForJob(run.data!.id, { timeoutMs: 400_000, intervalMs: 100, onUpdate: (j) => progressSeen.add(j.runtime.progress_percent) });
+    if (job.status === 'succeeded') firstDownload = await api.downloadVideo(project.id, video);
+  }, 420_000);
+
+  it('runs the whole pipeline through its stages', async () => {
+    const seen = progressSeen;
     expect(job.error).toBeNull();
     expect(job.status).toBe('succeeded');
     expect(seen.size).toBeGreaterThan(3); // progress moved in steps a family can watch
@@ -90,7 +93,7 @@ describe('a memorial video from six photos and music', () => {
     expect(stages.at(-1)).toBe('pipeline_done');
     expect(stages).toEqual(expect.arrayContaining(['canvas_generate', 'transition_generate', 'last_clip_generate', 'render_finalize']));
 
-    const children = (await api.req('GET', `/jobs?project_id=${project.id}&limit=50`)).body.items.filter((j: Job) => j.parent_job_id === job.id) as Job[];
+    const children = (await jobsOf(project.id)).filter((j) => j.parent_job_id === job.id);
     const byType = (t: string) => children.filter((c) => c.type === t);
     expect(byType('canvas')).toHaveLength(1);
     expect(byType('transition')).toHaveLength(5);
@@ -109,14 +112,14 @@ describe('a memorial video from six photos and music', () => {
     const spans = byType('transition').map((t) => [Date.parse(t.started_at!), Date.parse(t.finished_at!)] as const);
     expect(spans.some(([s1, e1], i) => spans.some(([s2], j) => i !== j && s2 >= s1 && s2 < e1))).toBe(true);
 
-    const p = (await api.req('GET', `/projects/${project.id}`)).body;
+    const p = await projectById(project.id);
     expect(p.status).toBe('completed');
     expect(p.active_job_id).toBeNull();
     expect(p.video).toMatchObject({ url: `/api/v1/projects/${project.id}/video`, duration_seconds: expect.closeTo(36, 1) });
   });
 
   it('is a YouTube-ready MP4: H.264 High yuv420p 720p30, AAC 48 kHz stereo, moov first, 36 s', async () => {
-    const r = await download(`/api/v1/projects/${project.id}/video`, video);
+    const r = firstDownload;
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toBe('video/mp4');
     const probe = await ffprobe(video);
@@ -136,7 +139,7 @@ describe('a memorial video from six photos and music', () => {
   it('shows each photo at its boundary and fades to black at the end', async () => {
     for (const [k, id] of photoIds.entries()) {
       const canvas = path.join(work, `canvas-${k}.png`);
-      const obj = await s3.send(new GetObjectCommand({ Bucket: stack.e.bucket, Key: objectKeys.canvas(project.id, id, '720p') }));
+      const obj = await s3.send(new GetObjectCommand({ Bucket: stack.e.bucket, Key: objectKeys.canvas(project.id, id, '720p', CANVAS_VERSION) }));
       await writeFile(canvas, Buffer.from(await obj.Body!.transformToByteArray()));
       const ssim = await frameSimilarity(video, k * 180, canvas, { width: 1280, height: 720 });
       expect(ssim, `photo ${k + 1} at frame ${k * 180}`).toBeGreaterThan(0.9);
@@ -151,33 +154,34 @@ describe('a memorial video from six photos and music', () => {
   });
 
   it('serves byte ranges so a browser can seek, and a poster', async () => {
-    const r = await fetch(`${api.base}/api/v1/projects/${project.id}/video`, { headers: { range: 'bytes=100-1099' } });
+    const r = await api.fetchVideo(project.id, { range: 'bytes=100-1099' });
     expect(r.status).toBe(206);
     expect(r.headers.get('content-range')).toMatch(/^bytes 100-1099\/\d+$/);
     const part = Buffer.from(await r.arrayBuffer());
-    expect(part.equals((await readFile(video)).subarray(100, 1100))).toBe(true);
-    const poster = await fetch(`${api.base}/api/v1/projects/${project.id}/poster`);
+    const whole = Buffer.from(await (await api.fetchVideo(project.id)).arrayBuffer());
+    expect(part.equals(whole.subarray(100, 1100))).toBe(true);
+    const poster = await fetch(`${api.base}/api/v1/projects/${project.id}/poster`); // not in the document: an image for <video poster>
     expect(poster.headers.get('content-type')).toBe('image/jpeg');
     expect(Buffer.from(await poster.arrayBuffer()).subarray(0, 2).toString('hex')).toBe('ffd8');
   });
 
   it('regenerates one transition and re-renders the video with it', async () => {
-    const t = await api.req('POST', '/jobs/transition', { project_id: project.id, from_asset_id: photoIds[0], to_asset_id: photoIds[1] });
-    expect(t.status).toBe(202);
-    const tj = await api.waitJob(t.body.id, 120_000);
+    const t = await api.POST('/api/v1/jobs/transition', { body: { project_id: project.id, from_asset_id: photoIds[0]!, to_asset_id: photoIds[1]! } });
+    expect(t.response.status).toBe(202);
+    const tj = await api.waitJob(t.data!.id, 120_000);
     expect(tj.status).toBe('succeeded');
-    const r = await api.req('POST', '/jobs/render', { project_id: project.id });
-    expect(r.status).toBe(202);
-    const rj = await api.waitJob(r.body.id, 120_000);
+    const r = await api.POST('/api/v1/jobs/render', { body: { project_id: project.id } });
+    expect(r.response.status).toBe(202);
+    const rj = await api.waitJob(r.data!.id, 120_000);
     expect(rj.status).toBe('succeeded');
     // same music, same length: the soundtrack made by the first render is used again, not re-encoded
     expect(rj.result?.soundtrack_reused).toBe(true);
-    const first = (await api.req('GET', `/jobs?project_id=${project.id}&type=render&limit=10`)).body.items.find((j: Job) => j.id !== rj.id) as Job;
+    const first = (await jobsOf(project.id, { type: 'render', limit: 10 })).find((j) => j.id !== rj.id)!;
     expect(first.result?.soundtrack_reused).toBe(false);
-    const p = (await api.req('GET', `/projects/${project.id}`)).body;
-    expect(p.video.job_id).toBe(rj.id);
+    const p = await projectById(project.id);
+    expect(p.video!.job_id).toBe(rj.id);
     const again = path.join(work, 'again.mp4');
-    await download(`/api/v1/projects/${project.id}/video`, again);
+    await api.downloadVideo(project.id, again);
     const probe = await ffprobe(again, undefined, { countFrames: true });
     expect(Number(probe.streams.find((s) => s.codec_type === 'video')!.nb_read_frames)).toBe(1080);
     const audio = (await ffprobe(again)).streams.find((s) => s.codec_type === 'audio')!; // counting frames probes video only
@@ -189,46 +193,46 @@ describe('a memorial video from six photos and music', () => {
 describe('one active job per project, and cancel', () => {
   it('20 simultaneous runs: exactly one 202, nineteen 409 project_busy', async () => {
     const p = await api.project({ transition_style: 'classic' });
-    await api.upload(p.id, [{ path: PHOTOS[0]! }, { path: PHOTOS[2]! }]);
-    const answers = await Promise.all(Array.from({ length: 20 }, () => api.req('POST', `/projects/${p.id}/run`)));
-    const codes = answers.map((a) => a.status).sort();
+    await api.uploadFiles(p.id, [{ path: PHOTOS[0]! }, { path: PHOTOS[2]! }]);
+    const run = () => api.POST('/api/v1/projects/{project_id}/run', { params: { path: { project_id: p.id } } });
+    const answers = await Promise.all(Array.from({ length: 20 }, run));
+    const codes = answers.map((a) => a.response.status).sort();
     expect(codes.filter((c) => c === 202)).toHaveLength(1);
     expect(codes.filter((c) => c === 409)).toHaveLength(19);
-    const winner = answers.find((a) => a.status === 202)!.body.id;
-    for (const a of answers.filter((x) => x.status === 409)) {
-      expect(a.body.error.code).toBe('project_busy');
-      expect(a.body.error.details.active_job_id).toBe(winner);
+    const winner = answers.find((a) => a.response.status === 202)!.data!.id;
+    for (const a of answers.filter((x) => x.response.status === 409)) {
+      expect(a.error!.error.code).toBe('project_busy');
+      expect(a.error!.error.details.active_job_id).toBe(winner);
     }
-    await api.req('POST', `/projects/${p.id}/cancel`);
+    await api.POST('/api/v1/projects/{project_id}/cancel', { params: { path: { project_id: p.id } } });
     expect((await api.waitJob(winner, 30_000)).status).toBe('canceled');
   });
 
   it('the seed smoke scenario: create → upload → run → progress → cancel → canceled, nothing left running', async () => {
     const p = await api.project({ transition_style: 'classic' });
-    await api.upload(p.id, PHOTOS.slice(0, 3).map((f) => ({ path: f })));
-    const run = await api.req('POST', `/projects/${p.id}/run`);
-    const running = await api.waitJob(run.body.id, 60_000, (j) => j.runtime.stage.startsWith('transition_') || j.runtime.stage.startsWith('last_clip'));
+    await api.uploadFiles(p.id, PHOTOS.slice(0, 3).map((f) => ({ path: f })));
+    const project_id = p.id;
+    const run = ok(await api.POST('/api/v1/projects/{project_id}/run', { params: { path: { project_id } } }));
+    const running = await api.waitJob(run.id, 60_000, (j) => j.runtime.stage.startsWith('transition_') || j.runtime.stage.startsWith('last_clip'));
     expect(running.status).toBe('running');
-    const c = await api.req('POST', `/projects/${p.id}/cancel`);
-    expect(c.status).toBe(202);
-    expect(c.body.id).toBe(run.body.id);
-    const done = await api.waitJob(run.body.id, 10_000);
+    const c = await api.POST('/api/v1/projects/{project_id}/cancel', { params: { path: { project_id } } });
+    expect(c.response.status).toBe(202);
+    expect(c.data!.id).toBe(run.id);
+    const done = await api.waitJob(run.id, 10_000);
     expect(done.status).toBe('canceled');
     expect(done.runtime.stage).toBe('canceled');
-    const project = (await api.req('GET', `/projects/${p.id}`)).body;
+    const project = await projectById(project_id);
     expect(project.status).toBe('canceled');
     expect(project.active_job_id).toBeNull();
     // every child ends, and no worker keeps a temp folder for this project's jobs
-    const children = async () => ((await api.req('GET', `/jobs?project_id=${p.id}&limit=50`)).body.items as Job[]).filter((j) => j.parent_job_id === run.body.id);
-    for (let i = 0; i < 50 && (await children()).some((j) => !['succeeded', 'failed', 'canceled'].includes(j.status)); i++) await new Promise((r) => setTimeout(r, 200));
-    expect((await children()).every((j) => ['succeeded', 'failed', 'canceled'].includes(j.status))).toBe(true);
+    const children = async () => (await jobsOf(project_id)).filter((j) => j.parent_job_id === run.id);
+    await expect.poll(async () => (await children()).every((j) => ['succeeded', 'failed', 'canceled'].includes(j.status)), { timeout: 10_000, interval: 200 }).toBe(true);
     const ids = new Set((await children()).map((j) => j.id));
-    const { readdir } = await import('node:fs/promises');
     const left = (await readdir(stack.e.env.MT_TMP_DIR!).catch(() => [] as string[])).filter((d) => [...ids].some((id) => d.includes(id)));
     expect(left).toEqual([]);
     // and a new run is allowed again
-    const again = await api.req('POST', `/projects/${p.id}/run`);
-    expect(again.status).toBe(202);
-    await api.req('POST', `/jobs/${again.body.id}/cancel`);
+    const again = await api.POST('/api/v1/projects/{project_id}/run', { params: { path: { project_id } } });
+    expect(again.response.status).toBe(202);
+    await api.POST('/api/v1/jobs/{job_id}/cancel', { params: { path: { job_id: again.data!.id } } });
   });
 });

@@ -4,30 +4,49 @@
 // them. Here the ack wait (0.6 s) is shorter than the keep-alive interval (1 s), so JetStream
 // redelivers the running transition about once a second, on purpose.
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Api } from '../lib/api.js';
+import { busNames } from '@mt/contracts';
+import { ok, testClient, type TestClient } from '../lib/api.js';
 import { CORPUS, pidsMatching, Stack, startedCount } from '../lib/stack.js';
+import { waitFor } from '../lib/wait.js';
 
 const stack = new Stack();
-let api: Api;
+let api: TestClient;
 let db: pg.Client;
+// The fixture both tests use: a project of two photos whose canvases are made.
 let project: { id: string };
 let photos: string[];
+
+/** Deliveries so far by the transition service's durable consumer (a redelivery counts again). */
+async function transitionDeliveries(): Promise<number> {
+  const nc = await connect({ servers: stack.e.natsUrl });
+  try {
+    const names = busNames(stack.e.namespace);
+    const info = await (await jetstreamManager(nc)).consumers.info(names.commandStream, names.consumer('transition'));
+    return info.delivered.consumer_seq;
+  } finally {
+    await nc.close();
+  }
+}
+
+const transition = async (from_asset_id: string, to_asset_id: string) =>
+  ok(await api.POST('/api/v1/jobs/transition', { body: { project_id: project.id, from_asset_id, to_asset_id } })).id;
 
 /** ffmpeg processes working in this job's temp folder. */
 const ffmpegOf = (jobId: string) => pidsMatching(`ffmpeg.*${jobId}`).length;
 
 beforeAll(async () => {
   const e = await stack.start({ services: ['gateway', 'canvas', 'transition'], env: { MT_ACK_WAIT_MS: '600', MT_MAX_DELIVER: '100' } });
-  api = new Api(e.url);
+  api = testClient(e.url);
   db = new pg.Client({ connectionString: e.databaseUrl });
   await db.connect();
   project = await api.project({ title: 'redelivery', resolution: '720p', transition_seconds: 10, transition_style: 'classic' });
-  const up = await api.upload(project.id, [{ path: path.join(CORPUS, 'photos/kodak/kodim03.png') }, { path: path.join(CORPUS, 'photos/kodak/kodim05.png') }]);
-  photos = up.body.items.map((a: { id: string }) => a.id);
-  const canvas = await api.waitJob((await api.req('POST', '/jobs/canvas', { project_id: project.id })).body.id, 60_000);
+  const up = ok(await api.uploadFiles(project.id, [{ path: path.join(CORPUS, 'photos/kodak/kodim03.png') }, { path: path.join(CORPUS, 'photos/kodak/kodim05.png') }]));
+  photos = up.items.map((a) => a.id);
+  const canvas = await api.waitJob(ok(await api.POST('/api/v1/jobs/canvas', { body: { project_id: project.id } })).id, 60_000);
   expect(canvas.status).toBe('succeeded');
 }, 120_000);
 afterAll(async () => {
@@ -36,22 +55,19 @@ afterAll(async () => {
 });
 
 it('a transition redelivered while it runs is made once', async () => {
-  const t = await api.req('POST', '/jobs/transition', { project_id: project.id, from_asset_id: photos[0], to_asset_id: photos[1] });
-  const job = await api.waitJob(t.body.id, 120_000);
+  const job = await api.waitJob(await transition(photos[0]!, photos[1]!), 120_000);
   expect(job.status).toBe('succeeded');
   expect(await startedCount(db, job.id)).toBe(1);
 });
 
 it('a cancel stops it even after redeliveries: no second run left behind', async () => {
-  const t = await api.req('POST', '/jobs/transition', { project_id: project.id, from_asset_id: photos[1], to_asset_id: photos[0] });
-  const id: string = t.body.id;
-  const until = Date.now() + 30_000;
-  while (ffmpegOf(id) === 0 && Date.now() < until) await sleep(50);
-  await sleep(2_500); // two or three redeliveries while ffmpeg runs
-  expect((await api.req('POST', `/jobs/${id}/cancel`)).status).toBe(202);
+  const id = await transition(photos[1]!, photos[0]!);
+  await waitFor(() => ffmpegOf(id) > 0, { timeoutMs: 30_000, intervalMs: 50, what: `ffmpeg of transition ${id} to start` });
+  const delivered = await transitionDeliveries();
+  await waitFor(async () => (await transitionDeliveries()) >= delivered + 2, { timeoutMs: 10_000, what: 'two redeliveries while ffmpeg runs' });
+  expect((await api.POST('/api/v1/jobs/{job_id}/cancel', { params: { path: { job_id: id } } })).response.status).toBe(202);
   const job = await api.waitJob(id, 10_000);
   expect(job.status).toBe('canceled');
-  await sleep(1_000);
-  expect(ffmpegOf(id)).toBe(0);
+  await expect.poll(() => ffmpegOf(id), { timeout: 2_000, interval: 100 }).toBe(0);
   expect(await startedCount(db, id)).toBe(1);
 });

@@ -7,11 +7,11 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Api } from '../lib/api.js';
+import { testClient, type TestClient } from '../lib/api.js';
 import { CORPUS, Stack } from '../lib/stack.js';
 
 const stack = new Stack();
-let api: Api;
+let api: TestClient;
 let db: pg.Client;
 let s3: S3Client;
 const photo = (p: string) => path.join(CORPUS, 'photos', p);
@@ -20,7 +20,7 @@ const MUSIC = path.join(CORPUS, 'audio', 'bach_goldberg_aria_da_capo_ishizaka_cc
 beforeAll(async () => {
   // Only the gateway is needed; a small file limit to test 413 without sending 200 MB.
   const e = await stack.start({ services: ['gateway'], env: { MT_MAX_UPLOAD_BYTES: String(3 * 1024 * 1024), MT_MAX_PHOTO_PIXELS: '50000000' } });
-  api = new Api(e.url);
+  api = testClient(e.url);
   db = new pg.Client({ connectionString: e.databaseUrl });
   await db.connect();
   s3 = new S3Client({ endpoint: e.s3Endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
@@ -41,31 +41,32 @@ describe('uploading photos and music', () => {
   it('stores photos in upload order and music, typed by their bytes, with Korean names kept', async () => {
     const p = await api.project();
     const kodim = await readFile(photo('kodak/kodim09.png'));
-    const r = await api.upload(p.id, [
+    const r = await api.uploadFiles(p.id, [
       { path: photo('person_mary_lou_williams/mlw_03_1947_cbs_studio.jpg'), name: '할머니 사진.jpg', type: 'image/jpeg' },
       { data: kodim, name: 'really-a-png.jpg', type: 'image/jpeg' },
       { path: MUSIC, type: 'audio/ogg' },
     ]);
-    expect(r.status).toBe(201);
-    const [a, b, m] = r.body.items;
+    expect(r.response.status).toBe(201);
+    const [a, b, m] = r.data!.items;
     expect(a).toMatchObject({ kind: 'photo', filename: '할머니 사진.jpg', content_type: 'image/jpeg', width: 1024, height: 1062, position: 1 });
     expect(b).toMatchObject({ kind: 'photo', content_type: 'image/png', width: 512, height: 768, position: 2 });
-    expect(b.sha256).toBe(createHash('sha256').update(kodim).digest('hex'));
+    expect(b!.sha256).toBe(createHash('sha256').update(kodim).digest('hex'));
     expect(m).toMatchObject({ kind: 'audio', content_type: 'audio/ogg', position: null, width: null });
-    expect(m.duration_seconds).toBeGreaterThan(60);
-    const list = await api.req('GET', `/projects/${p.id}/assets`);
-    expect(list.body.items.filter((x: { kind: string }) => x.kind === 'photo').map((x: { id: string }) => x.id)).toEqual([a.id, b.id]);
-    expect((await api.req('GET', `/projects/${p.id}`)).body.photo_count).toBe(2);
+    expect(m!.duration_seconds).toBeGreaterThan(60);
+    const list = await api.GET('/api/v1/projects/{project_id}/assets', { params: { path: { project_id: p.id } } });
+    expect(list.data!.items.filter((x) => x.kind === 'photo').map((x) => x.id)).toEqual([a!.id, b!.id]);
+    expect((await api.GET('/api/v1/projects/{project_id}', { params: { path: { project_id: p.id } } })).data!.photo_count).toBe(2);
     expect(await stored(p.id)).toEqual({ rows: 3, objects: 3 });
   });
 
   it('never uses the filename to build a path', async () => {
     const p = await api.project();
-    const r = await api.upload(p.id, [{ path: photo('kodak/kodim01.png'), name: '../../../etc/passwd.png' }]);
-    expect(r.status).toBe(201);
-    expect(r.body.items[0].filename).toBe('passwd.png');
-    const key = (await db.query('select object_key from assets where id = $1', [r.body.items[0].id])).rows[0].object_key;
-    expect(key).toBe(`projects/${p.id}/uploads/${r.body.items[0].id}`);
+    const r = await api.uploadFiles(p.id, [{ path: photo('kodak/kodim01.png'), name: '../../../etc/passwd.png' }]);
+    expect(r.response.status).toBe(201);
+    const asset = r.data!.items[0]!;
+    expect(asset.filename).toBe('passwd.png');
+    const key = (await db.query('select object_key from assets where id = $1', [asset.id])).rows[0].object_key;
+    expect(key).toBe(`projects/${p.id}/uploads/${asset.id}`);
   });
 
   const truncatedJpeg = async () => (await readFile(photo('person_mary_lou_williams/mlw_01_1946_piano.jpg'))).subarray(0, 40_000);
@@ -80,64 +81,66 @@ describe('uploading photos and music', () => {
     ['a file over the size limit', async () => Buffer.alloc(4 * 1024 * 1024, 7), 'huge.png', 413, /larger than/],
   ])('refuses %s with a clear reason and stores nothing of the request', async (_what, make, name, status, reason) => {
     const p = await api.project();
-    const r = await api.upload(p.id, [
+    const r = await api.uploadFiles(p.id, [
       { path: photo('kodak/kodim05.png') },
       { data: await make(), name },
     ]);
-    expect(r.status).toBe(status);
-    expect(r.body.error.message).toMatch(reason);
-    expect(r.body.error.message).toContain(name);
-    expect(r.body.error.details.filename).toBe(name);
+    expect(r.response.status).toBe(status);
+    expect(r.error!.error.message).toMatch(reason);
+    expect(r.error!.error.message).toContain(name);
+    expect(r.error!.error.details.filename).toBe(name);
     expect(await stored(p.id)).toEqual({ rows: 0, objects: 0 });
   });
 
   it('refuses a body that is not multipart (415) and an unknown project (404)', async () => {
     const p = await api.project();
-    const r = await api.req('POST', `/projects/${p.id}/assets`, { files: [] });
+    const r = await api.raw('POST', `/projects/${p.id}/assets`, { files: [] }); // JSON where multipart belongs
     expect(r.status).toBe(415);
     expect(r.body.error.code).toBe('unsupported_media_type');
-    const missing = await api.upload('no-such-project', [{ path: photo('kodak/kodim05.png') }]);
-    expect(missing.status).toBe(404);
+    const missing = await api.uploadFiles('no-such-project', [{ path: photo('kodak/kodim05.png') }]);
+    expect(missing.response.status).toBe(404);
   });
 });
 
 describe('ordering and removing photos', () => {
   it('reorders with every photo id once, and refuses a partial list', async () => {
     const p = await api.project();
-    const up = await api.upload(p.id, ['kodak/kodim01.png', 'kodak/kodim02.png', 'kodak/kodim03.png'].map((f) => ({ path: photo(f) })));
-    const ids: string[] = up.body.items.map((a: { id: string }) => a.id);
-    const r = await api.req('PUT', `/projects/${p.id}/assets/order`, { asset_ids: [ids[2], ids[0], ids[1]] });
-    expect(r.status).toBe(200);
-    expect(r.body.items.map((a: { id: string; position: number }) => [a.id, a.position])).toEqual([
+    const up = await api.uploadFiles(p.id, ['kodak/kodim01.png', 'kodak/kodim02.png', 'kodak/kodim03.png'].map((f) => ({ path: photo(f) })));
+    const ids = up.data!.items.map((a) => a.id);
+    const order = (asset_ids: string[]) => api.PUT('/api/v1/projects/{project_id}/assets/order', { params: { path: { project_id: p.id } }, body: { asset_ids } });
+    const r = await order([ids[2]!, ids[0]!, ids[1]!]);
+    expect(r.response.status).toBe(200);
+    expect(r.data!.items.map((a) => [a.id, a.position])).toEqual([
       [ids[2], 1],
       [ids[0], 2],
       [ids[1], 3],
     ]);
-    const partial = await api.req('PUT', `/projects/${p.id}/assets/order`, { asset_ids: [ids[0], ids[1]] });
-    expect(partial.status).toBe(422);
-    expect(partial.body.error.details.field).toBe('asset_ids');
-    const dup = await api.req('PUT', `/projects/${p.id}/assets/order`, { asset_ids: [ids[0], ids[0], ids[1]] });
-    expect(dup.status).toBe(422);
+    const partial = await order([ids[0]!, ids[1]!]);
+    expect(partial.response.status).toBe(422);
+    expect(partial.error!.error.details.field).toBe('asset_ids');
+    const dup = await order([ids[0]!, ids[0]!, ids[1]!]);
+    expect(dup.response.status).toBe(422);
   });
 
   it('deletes a photo, closes the gap in positions, and removes its object', async () => {
     const p = await api.project();
-    const up = await api.upload(p.id, ['kodak/kodim01.png', 'kodak/kodim02.png', 'kodak/kodim03.png'].map((f) => ({ path: photo(f) })));
-    const ids: string[] = up.body.items.map((a: { id: string }) => a.id);
-    const del = await api.req('DELETE', `/projects/${p.id}/assets/${ids[0]}`);
-    expect(del.status).toBe(204);
-    const list = await api.req('GET', `/projects/${p.id}/assets`);
-    expect(list.body.items.map((a: { id: string; position: number }) => [a.id, a.position])).toEqual([
+    const up = await api.uploadFiles(p.id, ['kodak/kodim01.png', 'kodak/kodim02.png', 'kodak/kodim03.png'].map((f) => ({ path: photo(f) })));
+    const ids = up.data!.items.map((a) => a.id);
+    const remove = (asset_id: string) => api.DELETE('/api/v1/projects/{project_id}/assets/{asset_id}', { params: { path: { project_id: p.id, asset_id } } });
+    const del = await remove(ids[0]!);
+    expect(del.response.status).toBe(204);
+    const list = await api.GET('/api/v1/projects/{project_id}/assets', { params: { path: { project_id: p.id } } });
+    expect(list.data!.items.map((a) => [a.id, a.position])).toEqual([
       [ids[1], 1],
       [ids[2], 2],
     ]);
     expect(await stored(p.id)).toEqual({ rows: 2, objects: 2 });
-    expect((await api.req('DELETE', `/projects/${p.id}/assets/${ids[0]}`)).status).toBe(404);
+    expect((await remove(ids[0]!)).response.status).toBe(404);
   });
 
   it('has no video before the first render (404)', async () => {
     const p = await api.project();
-    const r = await api.req('GET', `/projects/${p.id}/video`);
+    const r = await api.fetchVideo(p.id);
     expect(r.status).toBe(404);
   });
 });

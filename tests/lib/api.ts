@@ -1,14 +1,34 @@
-// Small helpers for talking to a running stack the way a client would.
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Job } from '@mt/contracts';
+// The tests talk to a running stack through the one typed client (@mt/client), as the CLI does. Only
+// requests that are malformed on purpose go through `raw`, which the typed calls would not let through.
+import { createMemorialClient, ok, type Job, type MemorialClient, type paths, type Project, type UploadFile } from '@mt/client';
 
-export class Api {
-  constructor(readonly base: string) {}
+export { ok } from '@mt/client';
+export type { Asset, ErrorBody, Job, Project, Runtime } from '@mt/client';
+type NewProject = NonNullable<paths['/api/v1/projects']['post']['requestBody']>['content']['application/json'];
 
-  async req(method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
-    const r = await fetch(`${this.base}/api/v1${p}`, {
+/** Any answer, as it came: for requests the typed client would refuse to send (bad JSON, wrong types). */
+export interface RawAnswer {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: a deliberately malformed request has no typed answer
+  body: any;
+  headers: Headers;
+}
+
+export type TestClient = MemorialClient & {
+  /** The gateway's origin. */
+  base: string;
+  /** A project with the tests' defaults (720p: faster), created or thrown. */
+  project(body?: Partial<NewProject>): Promise<Project>;
+  /** `waitForJob` with a deadline every test must state. */
+  waitJob(id: string, timeoutMs: number, until?: (j: Job) => boolean): Promise<Job>;
+  /** A request exactly as given, under /api/v1: for malformed input only. */
+  raw(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<RawAnswer>;
+};
+
+export function testClient(base: string): TestClient {
+  const client = createMemorialClient(base);
+  const raw = async (method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawAnswer> => {
+    const r = await fetch(`${client.baseUrl}/api/v1${p}`, {
       method,
       headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
@@ -18,36 +38,38 @@ export class Api {
     try {
       parsed = text ? JSON.parse(text) : null;
     } catch {
-      /* not JSON */
+      /* not JSON: kept as text */
     }
     return { status: r.status, body: parsed, headers: r.headers };
-  }
+  };
+  return Object.assign(client, {
+    base: client.baseUrl,
+    project: async (body: Partial<NewProject> = {}) => ok(await client.POST('/api/v1/projects', { body: { title: 'In memory', resolution: '720p', ...body } })),
+    waitJob: (id: string, timeoutMs: number, until?: (j: Job) => boolean) => client.waitForJob(id, { timeoutMs, until, intervalMs: 100 }),
+    raw,
+  });
+}
 
-  async upload(projectId: string, files: Array<{ path?: string; name?: string; data?: Buffer; type?: string }>) {
-    const form = new FormData();
-    for (const f of files) {
-      const data = f.data ?? (await readFile(f.path!));
-      form.append('files', new Blob([new Uint8Array(data)], { type: f.type ?? 'application/octet-stream' }), f.name ?? path.basename(f.path!));
-    }
-    const r = await fetch(`${this.base}/api/v1/projects/${projectId}/assets`, { method: 'POST', body: form });
-    return { status: r.status, body: (await r.json()) as any };
+/**
+ * The browser tests' name for the same client (they move to `testClient` with their own change):
+ * `req` is `raw`, `upload` answers `{ status, body }` as before.
+ * @deprecated use testClient
+ */
+export class Api {
+  readonly base: string;
+  readonly req: TestClient['raw'];
+  readonly project: TestClient['project'];
+  readonly waitJob: (id: string, timeoutMs?: number, until?: (j: Job) => boolean) => Promise<Job>;
+  constructor(base: string) {
+    const c = testClient(base);
+    this.base = c.base;
+    this.req = c.raw;
+    this.project = c.project;
+    this.waitJob = (id, timeoutMs = 120_000, until) => c.waitJob(id, timeoutMs, until);
+    this.upload = async (projectId: string, files: UploadFile[]) => {
+      const r = await c.uploadFiles(projectId, files);
+      return { status: r.response.status, body: (r.data ?? r.error) as RawAnswer['body'] };
+    };
   }
-
-  async project(body: Record<string, unknown> = {}) {
-    const r = await this.req('POST', '/projects', { title: 'In memory', resolution: '720p', ...body });
-    if (r.status !== 201) throw new Error(`create project: ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body as { id: string };
-  }
-
-  /** Polls a job until it is final (or the time runs out) and returns it. */
-  async waitJob(id: string, timeoutMs = 120_000, until: (j: Job) => boolean = (j) => ['succeeded', 'failed', 'canceled'].includes(j.status)): Promise<Job> {
-    const end = Date.now() + timeoutMs;
-    let j: Job | undefined;
-    while (Date.now() < end) {
-      j = (await this.req('GET', `/jobs/${id}`)).body as Job;
-      if (until(j)) return j;
-      await sleep(100);
-    }
-    throw new Error(`job ${id} still ${j?.status} at ${j?.runtime.stage} after ${timeoutMs} ms`);
-  }
+  readonly upload: (projectId: string, files: UploadFile[]) => Promise<{ status: number; body: RawAnswer['body'] }>;
 }

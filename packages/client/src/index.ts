@@ -53,6 +53,8 @@ export interface WaitOptions {
   /** Sees every state polled, e.g. to draw progress. */
   onUpdate?: (job: Job) => void;
   intervalMs?: number;
+  /** How long the gateway may be unreachable (or answer 503) before the wait gives up; default: until the deadline. */
+  maxOutageMs?: number;
   signal?: AbortSignal;
 }
 
@@ -92,24 +94,28 @@ export function createMemorialClient(baseUrl: string, options: ClientOptions = {
    * waiting, a 503 or an unreachable gateway is an outage to wait through, not an answer.
    */
   const waitForJob = async (jobId: string, o: WaitOptions = {}): Promise<Job> => {
-    const { timeoutMs = 120_000, until = isFinished, intervalMs = 250 } = o;
+    const { timeoutMs = 120_000, until = isFinished, intervalMs = 250, maxOutageMs = timeoutMs } = o;
     const deadline = Date.now() + timeoutMs;
     let last: Job | undefined;
     let outage = '';
+    let outageSince = 0;
     for (;;) {
       try {
         const { data, error, response } = await http.GET('/api/v1/jobs/{job_id}', { params: { path: { job_id: jobId } }, signal: o.signal });
         if (data) {
           last = data;
           outage = '';
+          outageSince = 0;
           o.onUpdate?.(data);
           if (until(data)) return data;
         } else if (response.status === 503) outage = 'the gateway answered 503';
         else throw MemorialApiError.from(response, error);
       } catch (e) {
         if (e instanceof MemorialApiError || o.signal?.aborted) throw e;
-        outage = `the gateway is unreachable (${(e as Error).message})`;
+        outage = `cannot reach MemorialTube at ${origin} (${((e as Error).cause as Error | undefined)?.message ?? (e as Error).message})`;
       }
+      if (outage) outageSince ||= Date.now();
+      if (outage && Date.now() - outageSince >= maxOutageMs) throw new MemorialApiError(0, 'unreachable', `${outage} for ${Math.round((Date.now() - outageSince) / 1000)} s`);
       if (Date.now() >= deadline) {
         const where = last ? `still ${last.status} at ${last.runtime.stage}` : 'never read';
         throw new MemorialApiError(0, 'wait_timeout', `job ${jobId} ${where} after ${timeoutMs} ms${outage ? `; ${outage}` : ''}`);
@@ -126,7 +132,7 @@ export function createMemorialClient(baseUrl: string, options: ClientOptions = {
    * Downloads the video to `file`: written beside it and renamed when complete, so a broken
    * download never looks like a video. Resolves with the size and the answer's headers.
    */
-  const downloadVideo = async (projectId: string, file: string): Promise<{ file: string; sizeBytes: number; headers: Headers }> => {
+  const downloadVideo = async (projectId: string, file: string): Promise<{ file: string; sizeBytes: number; status: number; headers: Headers }> => {
     const res = await fetchVideo(projectId);
     if (!res.ok || !res.body) throw MemorialApiError.from(res, await res.json().catch(() => undefined));
     const part = `${file}.part`;
@@ -139,10 +145,13 @@ export function createMemorialClient(baseUrl: string, options: ClientOptions = {
       await rm(part, { force: true });
       throw e;
     }
-    return { file, sizeBytes, headers: res.headers };
+    return { file, sizeBytes, status: res.status, headers: res.headers };
   };
 
-  return { ...http, baseUrl: origin, uploadFiles, waitForJob, fetchVideo, downloadVideo };
+  /** Whether the gateway says it is ready (/readyz: Postgres, NATS and storage reachable); false when it does not answer. */
+  const isReady = (): Promise<boolean> => fetchImpl(`${origin}/readyz`, { headers: rawHeaders() }).then((r) => r.ok, () => false);
+
+  return { ...http, baseUrl: origin, uploadFiles, waitForJob, fetchVideo, downloadVideo, isReady };
 }
 
 /** The data of a typed call, or its error thrown as a MemorialApiError (for callers that only go on when it worked). */

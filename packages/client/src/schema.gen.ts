@@ -1181,19 +1181,19 @@ export interface components {
             born?: string | null;
             died?: string | null;
             /** @default 6 */
-            transition_seconds: 6 | 10;
+            transition_seconds?: 6 | 10;
             /**
              * @default auto
              * @enum {string}
              */
-            transition_style: "auto" | "generative" | "classic";
+            transition_style?: "auto" | "generative" | "classic";
             /**
              * @default 1080p
              * @enum {string}
              */
-            resolution: "720p" | "1080p";
+            resolution?: "720p" | "1080p";
             /** @default 30 */
-            fps: 24 | 25 | 30;
+            fps?: 24 | 25 | 30;
         };
         ProjectList: {
             items: components["schemas"]["Project"][];
@@ -1264,9 +1264,9 @@ export interface components {
         };
         TestJobRequest: {
             /** @default 3 */
-            steps: number;
+            steps?: number;
             /** @default 200 */
-            step_ms: number;
+            step_ms?: number;
             fail_at_step?: number | null;
         };
         ProjectJobRequest: {
