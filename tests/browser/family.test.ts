@@ -199,6 +199,44 @@ describe('the families page', () => {
     await expectAccessible(page, 'reordered');
   });
 
+  it('shows every photo from the server after a reload, and the first one as the cover in the list', async () => {
+    type PhotoAsset = { kind: string; filename: string; thumbnail_url: string | null };
+    const photos = ((await api.req('GET', `/projects/${memorialId}/assets`)).body.items as PhotoAsset[]).filter((a) => a.kind === 'photo');
+    expect(photos.map((a) => typeof a.thumbnail_url)).toEqual(['string', 'string', 'string']);
+    await page.reload();
+    await page.locator('#photo-grid .tile-done').nth(2).waitFor();
+    // Every tile shows its picture (decoded, not a placeholder), from the server's thumbnail, not this visit's files.
+    const tileImages = page.locator('#photo-grid .tile-done .thumb img');
+    await page.waitForFunction(() => {
+      const imgs = [...document.querySelectorAll('#photo-grid .tile-done .thumb img')] as Array<{ complete: boolean; naturalWidth: number }>;
+      return imgs.length === 3 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+    }, null, { timeout: 15_000 });
+    expect(await page.locator('#photo-grid .tile-done .thumb-empty').count()).toBe(0);
+    expect(await tileImages.evaluateAll((imgs: any[]) => imgs.map((i) => i.getAttribute('src')))).toEqual(photos.map((a) => a.thumbnail_url));
+    expect(await tileNames(page)).toEqual(photos.map((a) => a.filename));
+    await shot(page, '05b-photos-after-reload');
+    await expectAccessible(page, 'photos after a reload');
+
+    // The list: the first photo in order is the memorial's cover; a memorial without photos has a placeholder.
+    const bare = await api.project({ title: 'A memorial without photos yet' });
+    const coverUrl = (await api.req('GET', `/projects/${memorialId}`)).body.cover_url as string;
+    expect(coverUrl).toBe(photos[0]!.thumbnail_url);
+    await page.goto(`${base}/#/`);
+    await page.getByRole('heading', { level: 1, name: 'Memorials' }).waitFor();
+    const cover = page.locator(`.card:has(a[href="#/m/${memorialId}"]) img.cover`);
+    await cover.waitFor();
+    await page.waitForFunction((sel: string) => {
+      const i = document.querySelector(sel) as { complete: boolean; naturalWidth: number } | null;
+      return Boolean(i?.complete && i.naturalWidth > 0);
+    }, `.card:has(a[href="#/m/${memorialId}"]) img.cover`, { timeout: 15_000 });
+    expect(await cover.getAttribute('src')).toBe(coverUrl);
+    await page.locator(`.card:has(a[href="#/m/${bare.id}"]) .cover-empty`).waitFor();
+    await shot(page, '05c-list-with-covers');
+    await expectAccessible(page, 'list with covers');
+    await page.getByRole('link', { name: 'In loving memory of Mary Lou Williams' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Photos' }).waitFor();
+  });
+
   it('runs and shows live progress in plain words, then plays and seeks the video', async () => {
     await page.getByRole('button', { name: 'Make the memorial video' }).click();
     await page.locator('#progress').waitFor();
@@ -274,6 +312,9 @@ describe('the families page', () => {
   it('remakes one transition and puts the video together again, with progress', async () => {
     const before = (await api.req('GET', `/projects/${memorialId}`)).body.video.job_id;
     await page.getByLabel('Transition', { exact: true }).selectOption({ label: 'Between photo 2 and photo 3' });
+    const posted: string[] = [];
+    const collect = (r: { method(): string; url(): string }) => void (r.method() === 'POST' && posted.push(new URL(r.url()).pathname));
+    page.on('request', collect);
     await page.getByRole('button', { name: 'Make this transition again' }).click();
     await page.locator('#progress').waitFor();
     await expect.poll(() => page.locator('#outcome').textContent().catch(() => ''), { timeout: 90_000, interval: 300 }).toContain('put together again');
@@ -283,6 +324,9 @@ describe('the families page', () => {
     expect(jobs.filter((j) => j.type === 'transition' && j.status === 'succeeded').length).toBeGreaterThanOrEqual(3);
     expect(jobs.some((j) => j.type === 'render' && j.status === 'succeeded')).toBe(true);
     await expect.poll(() => page.locator('#player').getAttribute('src')).toContain(after.video.job_id);
+    // One server-side request did both (closing the tab in between changes nothing), not two from the page.
+    page.off('request', collect);
+    expect(posted).toEqual([`/api/v1/projects/${memorialId}/remake`]);
   }, 150_000);
 
   it('switches between English and Korean with every text from the catalogue', async () => {

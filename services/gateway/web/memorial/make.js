@@ -1,0 +1,34 @@
+// "Make the video": the run button (or the progress and a stop button while a job runs), then how it ended.
+import { t } from '../lib/i18n.js';
+import { html } from '../lib/ui.js';
+import { Progress } from './progress.js';
+
+function Outcome({ outcome }) {
+  if (!outcome) return null;
+  return html`<div class=${`notice notice-${outcome.kind}`} id="outcome" tabindex="-1">
+    <p>${t(outcome.key)}</p>
+    ${outcome.reason ? html`<p lang="en">${outcome.reason}</p>` : ''}
+    ${outcome.next ? html`<p>${t(outcome.next)}</p>` : ''}
+  </div>`;
+}
+
+/** photoCount: photos uploaded; uploading: files still on their way (a run waits for them). */
+export function MakePanel({ project, photoCount, uploading, jobs }) {
+  const { job, busy, outcome } = jobs;
+  const canRun = photoCount >= 2 && uploading === 0;
+  return html`<section class="panel" aria-labelledby="make-h">
+    <h2 id="make-h">${t('m.make')}</h2>
+    <p class="muted">${t('m.makeIntro')}</p>
+    ${busy
+      ? html`<${Progress} job=${job} />
+        <div class="actions">
+          <button type="button" class="btn btn-danger" id="cancel" disabled=${job.canceling} onClick=${jobs.cancel}>${job.canceling ? t('m.canceling') : t('m.cancel')}</button>
+        </div>`
+      : html`<div class="actions">
+          <button type="button" class="btn btn-primary" id="run" disabled=${!canRun} aria-describedby=${photoCount < 2 ? 'run-hint' : null}
+            onClick=${() => jobs.start('POST', `/projects/${encodeURIComponent(project.id)}/run`)}>${project.video ? t('m.runAgain') : t('m.run')}</button>
+          ${photoCount < 2 ? html`<p class="hint" id="run-hint">${t('m.needTwo')}</p>` : ''}
+        </div>`}
+    <${Outcome} outcome=${outcome} />
+  </section>`;
+}
