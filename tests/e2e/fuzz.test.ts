@@ -4,7 +4,7 @@
 import net from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Api } from '../lib/api.js';
+import { ok, testClient, type TestClient } from '../lib/api.js';
 import { extraProbes, judge, operationsOf, probesFor, seededRandom, type Finding, type KnownIds, type OpenApiDoc, type Probe } from '../lib/fuzz.js';
 import { Stack, type StackEnv } from '../lib/stack.js';
 
@@ -15,21 +15,19 @@ const UPLOAD_LIMIT = 1024 * 1024; // a small upload limit, so "over the limit" c
 
 const stack = new Stack();
 let e: StackEnv;
-let api: Api;
+let api: TestClient;
 let ids: KnownIds;
 let photo: Uint8Array;
 
 beforeAll(async () => {
   // The gateway alone: fuzzing the API needs no workers (jobs it creates stay queued).
   e = await stack.start({ services: ['gateway'], env: { MT_MAX_UPLOAD_BYTES: String(UPLOAD_LIMIT), LOG_LEVEL: 'warn' } });
-  api = new Api(e.url);
+  api = testClient(e.url);
   photo = await sharp({ create: { width: 120, height: 90, channels: 3, background: '#7a8' } }).png().toBuffer();
   const project = await api.project({ title: 'Fuzz target' });
-  const uploaded = await api.upload(project.id, [{ name: 'a.png', data: Buffer.from(photo), type: 'image/png' }]);
-  expect(uploaded.status).toBe(201);
-  const job = await api.req('POST', '/jobs/test', {});
-  expect(job.status).toBe(202);
-  ids = { project_id: project.id, asset_id: uploaded.body.items[0].id, job_id: job.body.id };
+  const uploaded = ok(await api.uploadFiles(project.id, [{ name: 'a.png', data: Buffer.from(photo), type: 'image/png' }]));
+  const job = ok(await api.POST('/api/v1/jobs/test', { body: {} }));
+  ids = { project_id: project.id, asset_id: uploaded.items[0]!.id, job_id: job.id };
 });
 afterAll(async () => stack.stop());
 
@@ -106,7 +104,7 @@ describe('fuzzing every operation of /openapi.json', () => {
     // Still alive and well after all of it.
     expect(stack.procs.get('gateway')?.exitCode).toBeNull();
     expect((await fetch(`${e.url}/healthz`)).status).toBe(200);
-    expect((await api.req('GET', `/projects/${ids.project_id}`)).status).toBe(200);
+    expect((await api.raw('GET', `/projects/${ids.project_id}`)).status).toBe(200);
     console.log(`fuzz: ${probes.length} of ${all.length} requests over ${ops.length} operations (${covered.size} labels), ${findings.length} findings`);
     const report = findings.slice(0, 40).map((f) => `  ${f.status} ${f.label}\n      ${f.request.slice(0, 160)}\n      ${f.body.slice(0, 200)}`).join('\n');
     expect(findings, `seed ${SEED}: ${findings.length} bad answers\n${report}`).toHaveLength(0);

@@ -25,7 +25,9 @@ export type Rng = ReturnType<typeof seededRandom>;
 
 type Schema = {
   $ref?: string;
-  type?: string;
+  /** OpenAPI 3.1 spells a nullable type as ['string', 'null'] */
+  type?: string | string[];
+  const?: unknown;
   properties?: Record<string, Schema>;
   required?: string[];
   items?: Schema;
@@ -95,11 +97,13 @@ export interface KnownIds {
 export function sampleValid(s: Schema | undefined, rng: Rng, ids: KnownIds, name = ''): unknown {
   if (!s) return null;
   if (s.enum) return rng.pick(s.enum);
+  if (s.const !== undefined) return s.const;
   const alternatives = s.anyOf ?? s.oneOf;
   if (alternatives) return sampleValid(rng.pick(alternatives), rng, ids, name);
   if (s.allOf) return Object.assign({}, ...s.allOf.map((x) => sampleValid(x, rng, ids, name)));
   const idLike = Object.entries(ids).find(([k]) => name === k || name.endsWith(k) || (name.endsWith('asset_id') && k === 'asset_id'));
-  switch (s.type) {
+  const type = Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
+  switch (type) {
     case 'object': {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(s.properties ?? {})) if (s.required?.includes(k) || rng.chance(0.5)) out[k] = sampleValid(v, rng, ids, k);
