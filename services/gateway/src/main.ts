@@ -1,5 +1,4 @@
 import { serve } from '@hono/node-server';
-import pg from 'pg';
 import {
   config,
   connectBus,
@@ -18,6 +17,7 @@ import {
 import { createGateway } from './app.js';
 import { Coordinator } from './coordinator.js';
 import { createRepositories } from './db/index.js';
+import { ensureDatabase, ping } from './db/database.js';
 import { createOrm, migrate } from './db/orm.js';
 import { Projector } from './projector.js';
 import { Reaper } from './reaper.js';
@@ -28,21 +28,6 @@ startTelemetry('gateway');
 await useProcessTempDir('gateway');
 const log = createLogger('gateway');
 process.on('unhandledRejection', (e) => log.error({ err: e }, 'unhandled rejection'));
-
-/** Creates the database named in DATABASE_URL when the server has none by that name yet. */
-async function ensureDatabase(url: string): Promise<void> {
-  const u = new URL(url);
-  const name = decodeURIComponent(u.pathname.slice(1));
-  u.pathname = '/postgres';
-  const c = new pg.Client({ connectionString: u.toString() });
-  await c.connect();
-  try {
-    const r = await c.query('select 1 from pg_database where datname = $1', [name]);
-    if (r.rowCount === 0) await c.query(`create database "${name.replace(/"/g, '""')}"`).catch((e: { code?: string }) => { if (e.code !== '42P04') throw e; });
-  } finally {
-    await c.end();
-  }
-}
 
 await retryUntil('postgres', log, () => ensureDatabase(config.databaseUrl));
 const orm = await retryUntil('postgres', log, () => createOrm());
@@ -68,7 +53,7 @@ const app = createGateway({
   ensureThumbnail: (projectId, assetId, uploadKey) => ensureThumbnail(storage, projectId, assetId, uploadKey),
   ready: async () => {
     const down: Record<string, string> = {};
-    await withTimeout(orm.em.fork().execute('select 1'), 1_500).catch((e: Error) => (down.postgres = e.message));
+    await withTimeout(ping(orm), 1_500).catch((e: Error) => (down.postgres = e.message));
     if (!runtime) down.nats = 'not connected yet';
     else await withTimeout(runtime.bus.nc.flush(), 1_500).catch((e: Error) => (down.nats = e.message));
     await withTimeout(storage.ping(), 1_500).catch((e: Error) => (down.storage = e.message));

@@ -1,0 +1,139 @@
+// The pipeline's durable steps over real Postgres and NATS (no workers): the projector runs the
+// coordinator in the event's transaction, so a listener that fails once is redelivered and the
+// pipeline moves on about a second later — not when the 15 s reconciler comes round (it is not
+// running here at all).
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectBus, ensureTopology, publishEvent, type Bus } from '@mt/platform';
+import { Coordinator } from './coordinator.js';
+import { enqueueJob, transaction, type Repositories } from './db/index.js';
+import { planFor } from './pipeline-plan.js';
+import { Projector } from './projector.js';
+import { Relay } from './relay.js';
+import { freshDatabase, testLog } from './test-support.js';
+
+let db: Awaited<ReturnType<typeof freshDatabase>>;
+let bus: Bus;
+let relay: Relay;
+let projector: Projector;
+let failuresLeft = 0;
+let failedAt = 0;
+
+async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A project with photos and a running pipeline whose canvas step is running. */
+async function pipelineAtCanvas(repos: Repositories, photoCount: number) {
+  const projectId = await repos.projects.create({ title: 'Durable', transition_seconds: 6, transition_style: 'classic', resolution: '720p', fps: 30 });
+  await transaction(repos, (em) =>
+    repos.assets.insert(
+      em,
+      Array.from({ length: photoCount }, (_, i) => ({
+        id: `${projectId}-photo-${i}`,
+        project_id: projectId,
+        kind: 'photo' as const,
+        filename: `p${i}.jpg`,
+        content_type: 'image/jpeg',
+        size_bytes: 1,
+        sha256: 'x',
+        width: 64,
+        height: 48,
+        duration_seconds: null,
+        object_key: `k${i}`,
+        thumbnail_key: null,
+      })),
+    ),
+  );
+  const plan = planFor((await repos.projects.find(projectId))!, await repos.assets.photos(projectId), null);
+  const pipelineId = await transaction(repos, (em) => enqueueJob(repos, em, { type: 'pipeline', projectId, params: { plan }, payload: { project_id: projectId } }));
+  const pipeline = (await repos.jobs.find(pipelineId))!;
+  const canvasId = await transaction(repos, async (em) => {
+    await repos.jobs.markRunning(em, pipelineId, new Date());
+    const id = await enqueueJob(repos, em, { type: 'canvas', projectId, parentJobId: pipelineId, stepKey: 'canvas', traceId: pipeline.trace_id, params: {}, payload: {} });
+    await repos.jobs.markRunning(em, id, new Date());
+    return id;
+  });
+  return { pipelineId, canvasId, traceId: pipeline.trace_id, photos: plan.photos };
+}
+
+beforeAll(async () => {
+  process.env.MT_NAMESPACE = `u${randomBytes(4).toString('hex')}`;
+  db = await freshDatabase();
+  const { busNames } = await import('@mt/contracts');
+  bus = await connectBus('gateway-test', testLog);
+  bus.names = busNames(process.env.MT_NAMESPACE);
+  await ensureTopology(bus);
+  relay = new Relay(db.repos.outbox, bus, testLog, 200);
+  const coordinator = new Coordinator(db.repos, testLog, () => relay.kick());
+  projector = new Projector(db.repos, bus, testLog, () => relay.kick());
+  projector.onApplied(coordinator.onApplied);
+  // The injected fault: the first listener call after arming throws, as a listener hitting a dropped connection would.
+  projector.onApplied(async () => {
+    if (failuresLeft > 0) {
+      failuresLeft--;
+      failedAt = Date.now();
+      throw new Error('injected listener failure');
+    }
+  });
+  relay.start();
+  await projector.start();
+});
+
+afterAll(async () => {
+  projector?.stop();
+  relay?.stop();
+  if (bus) {
+    for (const s of [bus.names.commandStream, bus.names.eventStream, bus.names.cancelStream]) await bus.jsm.streams.delete(s).catch(() => {});
+    await bus.nc.close();
+  }
+  await db?.drop();
+});
+
+describe('durable pipeline steps', () => {
+  it('a listener that fails once is retried with the redelivered event: the next steps start within about a second of it', async () => {
+    const { pipelineId, canvasId, traceId, photos } = await pipelineAtCanvas(db.repos, 3);
+    failuresLeft = 1;
+    await publishEvent(bus, {
+      job_id: canvasId,
+      trace_id: traceId,
+      kind: 'succeeded',
+      attempt: 1,
+      service: 'canvas',
+      stage: 'canvas_done',
+      result: { canvases: photos.map((p) => ({ asset_id: p.asset_id, key: `c-${p.asset_id}` })) },
+    });
+    const children = await waitFor('the transitions and the last clip', async () => {
+      const c = await db.repos.jobs.children(pipelineId);
+      return c.length === 4 ? c : null;
+    }, 10_000);
+    const movedOnAfter = Date.now() - failedAt;
+    expect(failuresLeft).toBe(0); // the fault did fire
+    expect(children.map((c) => c.step_key).sort()).toEqual(['canvas', 'last_clip', 'transition:0', 'transition:1']);
+    expect(movedOnAfter).toBeLessThan(3_000);
+    // The canvas job is succeeded exactly once: the rolled-back first try left nothing behind.
+    expect((await db.repos.jobs.find(canvasId))!.status).toBe('succeeded');
+    // And the new steps' commands really went out through the outbox to JetStream.
+    const info = await waitFor('commands in the stream', async () => {
+      const s = await bus.jsm.streams.info(bus.names.commandStream);
+      return s.state.messages >= 4 ? s : null;
+    }, 5_000);
+    expect(info.state.messages).toBeGreaterThanOrEqual(4);
+  });
+
+  it('a failed step cancels its running siblings and fails the pipeline, through the outbox', async () => {
+    const { pipelineId, canvasId, traceId } = await pipelineAtCanvas(db.repos, 2);
+    await publishEvent(bus, { job_id: canvasId, trace_id: traceId, kind: 'failed', attempt: 1, service: 'canvas', stage: 'failed', error: { code: 'invalid_input', message: 'Photo 2: damaged', stage: 'canvas_generate' } });
+    const pipeline = await waitFor('the pipeline to fail', async () => {
+      const j = await db.repos.jobs.find(pipelineId);
+      return j?.status === 'failed' ? j : null;
+    }, 10_000);
+    expect(pipeline.error).toMatchObject({ code: 'child_failed', message: 'Preparing the photos failed: Photo 2: damaged' });
+  });
+});
