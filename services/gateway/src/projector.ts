@@ -153,8 +153,7 @@ export class Projector {
     if (final) {
       await jobs.finish(em, job.id, { status: final, result: e.result, error: e.error, at });
       await this.updateProject(em, job, final, e);
-    } else if (next.status === 'running' && job.status === 'queued') await jobs.markRunning(em, job.id, at);
-    else if (e.kind === 'started') await jobs.markRunning(em, job.id, at);
+    } else if (e.kind === 'started' || job.status === 'queued') await jobs.markRunning(em, job.id, at);
     await jobs.updateRuntime(em, job.id, next);
     jobLogger(this.log, { job_id: job.id, trace_id: job.trace_id }, next.stage).debug({ kind: e.kind, progress: next.progress }, 'event projected');
     const fresh: JobView = {
