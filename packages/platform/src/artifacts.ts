@@ -63,6 +63,8 @@ async function makeStoredCanvas(storage: Storage, req: CanvasRequest, key: strin
     }
     await storage.putFile(key, file, 'image/png', signal);
   } catch (e) {
+    // fetchObject's failure does not know which photo it was: say it.
+    if (e instanceof JobFailure && e.code === 'input_missing') throw new JobFailure(e.code, `${what}: ${e.message}`, e.transient, { cause: e });
     throw asJobFailure(e, what);
   }
   return file;

@@ -107,5 +107,6 @@ describe('canvases made by one function', () => {
     const err = await runCanvasJob(ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(JobFailure);
     expect(err).toMatchObject({ code: 'input_missing', transient: false });
+    expect((err as JobFailure).message).toMatch(/^Photo 2: A file this step needs is missing from storage/);
   });
 });
