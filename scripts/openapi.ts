@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
+import { createGateway, type GatewayDeps } from '../services/gateway/src/app.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const OPENAPI_FILE = path.join(ROOT, 'packages/client/openapi.json');
@@ -21,12 +22,7 @@ const untouchable: unknown = new Proxy(() => {}, {
 
 /** The document exactly as `GET /openapi.json` of the gateway serves it. */
 export async function gatewayOpenApiDocument(): Promise<Record<string, unknown>> {
-  const gateway = (await import('../services/gateway/src/app.js')) as Record<string, unknown>;
-  // createGateway(deps) is the factory's name after issue 15's restructuring; createApp before it.
-  const factory = (gateway.createGateway ?? gateway.createApp) as (deps: unknown) => unknown;
-  const built = factory(untouchable) as { request?: unknown; app?: unknown };
-  const app = (typeof built.request === 'function' ? built : built.app) as { request: (p: string) => Promise<Response> | Response };
-  const res = await app.request('/openapi.json');
+  const res = await createGateway(untouchable as GatewayDeps).request('/openapi.json');
   if (res.status !== 200) throw new Error(`GET /openapi.json answered ${res.status}`);
   return (await res.json()) as Record<string, unknown>;
 }
