@@ -4,7 +4,7 @@
  * carries no GPS position or camera serial even where the original does.
  */
 import { rm } from 'node:fs/promises';
-import sharp from 'sharp';
+import sharp, { type OutputInfo } from 'sharp';
 import { CANVAS_INPUT_PIXEL_LIMIT, decodableImagePath } from './canvas.js';
 import { isAbortError, throwIfAborted, UnsupportedMediaError } from './errors.js';
 
@@ -51,7 +51,7 @@ export async function makeThumbnail(opts: MakeThumbnailOptions): Promise<Thumbna
     if (meta.width * meta.height > maxPixels)
       throw new UnsupportedMediaError('photo_too_large', `this photo is too large: ${meta.width}×${meta.height} pixels`, 422);
     throwIfAborted(signal);
-    let info: sharp.OutputInfo;
+    let info: OutputInfo;
     try {
       info = await sharp(decodable.path, { failOn: 'error', limitInputPixels: maxPixels })
         .rotate()
