@@ -5,11 +5,14 @@ import { t } from '../lib/i18n.js';
 import { html, useState } from '../lib/ui.js';
 import { uploadStatus } from './music.js';
 
-/** The photo itself (the server's thumbnail, or the family's own file while it uploads), or a placeholder. */
+/**
+ * The photo itself (the server's thumbnail, or the family's own file while it uploads), or a
+ * placeholder. The same img element takes the new address, so the picture does not blink on the switch.
+ */
 function Thumb({ src }) {
-  const [broken, setBroken] = useState(false);
-  if (!src || broken) return html`<span class="thumb-empty" aria-hidden="true"></span>`;
-  return html`<img src=${src} alt="" decoding="async" width="160" height="160" onError=${() => setBroken(true)} />`;
+  const [broken, setBroken] = useState(null); // the address that failed to load
+  if (!src || broken === src) return html`<span class="thumb-empty" aria-hidden="true"></span>`;
+  return html`<img src=${src} alt="" decoding="async" width="160" height="160" onError=${() => setBroken(src)} />`;
 }
 
 function statusText(tile, pos) {
@@ -75,7 +78,7 @@ function Tile({ tile, pos, count, locked, busy, photos, drag }) {
   return html`<li class=${`tile tile-${tile.state}${drag.key === tile.key ? ' dragging' : ''}${over}`} id=${`tile-${tile.key}`} data-key=${tile.key}
       draggable=${canDrag ? 'true' : null} aria-label=${done ? t('m.photoOf', { n: pos + 1, total: count, name: tile.name }) : null} ...${handlers}>
     <div class="thumb">
-      <${Thumb} key=${tile.asset?.thumbnail_url ?? tile.url ?? ''} src=${tile.asset?.thumbnail_url ?? tile.url} />
+      <${Thumb} src=${tile.asset?.thumbnail_url ?? tile.url} />
       ${done ? html`<span class="pos" aria-hidden="true">${pos + 1}</span>` : ''}
       ${inFlight ? html`<progress class="bar" id=${`prog-${tile.key}`} max="100" value=${tile.state === 'checking' ? 100 : Math.round(tile.pct * 100)} aria-label=${tile.name}></progress>` : ''}
       ${tile.state === 'refused'

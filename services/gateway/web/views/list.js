@@ -8,15 +8,15 @@ import { html, useEffect, useRef, useState } from '../lib/ui.js';
 
 /** The first photo's thumbnail, or a quiet placeholder before there are photos (or if it fails). */
 function Cover({ url }) {
-  const [broken, setBroken] = useState(false);
-  if (!url || broken) return html`<span class="cover cover-empty" aria-hidden="true"></span>`;
-  return html`<img class="cover" src=${url} alt="" width="96" height="96" decoding="async" onError=${() => setBroken(true)} />`;
+  const [broken, setBroken] = useState(null); // the address that failed to load
+  if (!url || broken === url) return html`<span class="cover cover-empty" aria-hidden="true"></span>`;
+  return html`<img class="cover" src=${url} alt="" width="96" height="96" decoding="async" onError=${() => setBroken(url)} />`;
 }
 
 function Card({ p }) {
   const sub = nameAndYears(p);
   return html`<li class="card">
-    <${Cover} key=${p.cover_url ?? ''} url=${p.cover_url} />
+    <${Cover} url=${p.cover_url} />
     <div class="card-body">
       <a class="card-link" href=${`#/m/${p.id}`}>
         <span class="card-title"><${Name} text=${p.title} /></span>
