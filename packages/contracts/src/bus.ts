@@ -150,6 +150,8 @@ export const ClipResult = z.object({
   provider: z.enum(['classic', 'generative']),
   attempts: z.number().int(),
   fallback_reason: z.string().nullable(),
+  /** The clip method's version (CLIP_VERSION): only clips of the current one are reused. */
+  method_version: z.number().int(),
   detail: z.string().optional(),
   /** One line per failed generative attempt. */
   failures: z.array(ClipFailure).optional(),

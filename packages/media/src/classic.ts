@@ -12,6 +12,13 @@ import { kenBurnsChain, perspectiveFilter, randomMove, seededRandom, type Move }
 import { encodeProfile, TO_BT709_YUV, toOutputSize } from './profile.js';
 import { probeImageSize } from './still.js';
 
+/**
+ * Version of the clip methods (classic transition, last clip, the generative gate's normalising),
+ * carried in every clip's job result: a render or a remake reuses only clips of the current version,
+ * so a change to how clips look never mixes old and new clips in one video.
+ */
+export const CLIP_VERSION = 1;
+
 /** Tasteful xfade transitions, chosen from the seed. `fade` is weighted as the calm default. */
 export const CLASSIC_TRANSITIONS = ['fade', 'fade', 'fade', 'smoothleft', 'smoothright', 'circleopen', 'radial', 'dissolve'] as const;
 export type ClassicTransitionName = (typeof CLASSIC_TRANSITIONS)[number];

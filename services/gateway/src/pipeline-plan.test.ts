@@ -14,7 +14,7 @@ const plan: PipelinePlan = {
   style: 'auto',
   epilogue: null,
 };
-const clip = { clip_key: 'old.mp4', frames: 180, provider: 'classic' as const, attempts: 1, fallback_reason: null };
+const clip = { clip_key: 'old.mp4', frames: 180, provider: 'classic' as const, attempts: 1, fallback_reason: null, method_version: 1 };
 
 describe('pipeline plan', () => {
   it('names the clip steps in video order and finds neighbouring pairs only', () => {

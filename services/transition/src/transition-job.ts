@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import { objectKeys, RESOLUTION_SIZE } from '@mt/contracts';
-import { lastClip, validateClip } from '@mt/media';
+import { CLIP_VERSION, lastClip, validateClip } from '@mt/media';
 import { asJobFailure, ensureCanvas, type JobContext, type JobHandler, type Storage } from '@mt/platform';
 import { readGenerativeConfig } from './generative-config.js';
 import { GenerativeProvider } from './generative.js';
@@ -44,7 +44,7 @@ export const runTransitionJob: JobHandler<'transition'> = async (ctx) => {
   if (await existingClip(ctx, clipKey)) {
     const before = await storedOutcome(ctx.storage, clipKey);
     await ctx.stage('transition_done', 100, 'Already made');
-    return { clip_key: clipKey, frames, provider: before.provider ?? 'classic', attempts: before.attempts ?? 1, fallback_reason: before.fallback_reason ?? null };
+    return { clip_key: clipKey, frames, provider: before.provider ?? 'classic', attempts: before.attempts ?? 1, fallback_reason: before.fallback_reason ?? null, method_version: CLIP_VERSION };
   }
   const a = await ensureCanvas(ctx.storage, { projectId: p.project_id, photo: p.from, resolution: p.resolution }, { dir: ctx.dir, signal: ctx.signal, what: 'The first photo' });
   const b = await ensureCanvas(ctx.storage, { projectId: p.project_id, photo: p.to, resolution: p.resolution }, { dir: ctx.dir, signal: ctx.signal, what: 'The second photo' });
@@ -75,7 +75,7 @@ export const runTransitionJob: JobHandler<'transition'> = async (ctx) => {
   await ctx.storage.putBytes(metaKey(clipKey), JSON.stringify({ provider, attempts, fallback_reason, failures }), 'application/json').catch((e: unknown) => ctx.log.warn({ err: e }, 'clip record not stored'));
   await ctx.storage.putFile(clipKey, output, 'video/mp4', ctx.signal).catch((e: unknown) => { throw asJobFailure(e, 'Storing the clip'); });
   await ctx.stage('transition_done', 100, detail);
-  return { clip_key: clipKey, frames, provider, attempts, fallback_reason, detail, failures };
+  return { clip_key: clipKey, frames, provider, attempts, fallback_reason, detail, failures, method_version: CLIP_VERSION };
 };
 
 /** last_clip_start → last_clip_generate → last_clip_finalize → last_clip_done. */
@@ -84,7 +84,7 @@ export const runLastClipJob: JobHandler<'last_clip'> = async (ctx) => {
   const size = RESOLUTION_SIZE[p.resolution];
   const frames = p.seconds * p.fps;
   const clipKey = objectKeys.clip(p.project_id, ctx.cmd.job_id);
-  const result = { clip_key: clipKey, frames, provider: 'classic' as const, attempts: 1, fallback_reason: null };
+  const result = { clip_key: clipKey, frames, provider: 'classic' as const, attempts: 1, fallback_reason: null, method_version: CLIP_VERSION };
   await ctx.stage('last_clip_start', 0, 'The closing scene');
   if (await existingClip(ctx, clipKey)) {
     await ctx.stage('last_clip_done', 100, 'Already made');

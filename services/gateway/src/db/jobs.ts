@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { CommandEnvelope, JobError, JobStatus, JobType, Resolution } from '@mt/contracts';
+import { CLIP_VERSION } from '@mt/media';
 import { startRootSpan } from '@mt/platform';
 import { decodeCursor, page } from './cursor.js';
 import type { JobRow, JobRuntimeRow, StageTiming } from './entities.js';
@@ -172,25 +173,27 @@ export class JobRepo {
     await em.execute(`update jobs set attempt = ? where id = ?`, [attempt, id]);
   }
 
-  /** The newest good transition clip of a pair for these settings. */
+  /** The newest good transition clip of a pair for these settings, made by the current clip method. */
   async latestTransition(projectId: string, fromId: string, toId: string, s: ClipSettings, em = this.em()): Promise<JobView | null> {
     const rows = await em.execute<JobView[]>(
       `${SELECT_JOB} where j.project_id = ? and j.type = 'transition' and j.status = 'succeeded'
          and j.payload->'from'->>'asset_id' = ? and j.payload->'to'->>'asset_id' = ?
          and (j.payload->>'seconds')::int = ? and j.payload->>'resolution' = ? and (j.payload->>'fps')::int = ?
+         and (j.result->>'method_version')::int = ?
        order by j.finished_at desc limit 1`,
-      [projectId, fromId, toId, s.seconds, s.resolution, s.fps],
+      [projectId, fromId, toId, s.seconds, s.resolution, s.fps, CLIP_VERSION],
     );
     return rows[0] ?? null;
   }
 
-  /** The newest good closing clip of a photo for these settings. */
+  /** The newest good closing clip of a photo for these settings, made by the current clip method. */
   async latestLastClip(projectId: string, assetId: string, s: ClipSettings, em = this.em()): Promise<JobView | null> {
     const rows = await em.execute<JobView[]>(
       `${SELECT_JOB} where j.project_id = ? and j.type = 'last_clip' and j.status = 'succeeded'
          and j.payload->'asset'->>'asset_id' = ? and (j.payload->>'seconds')::int = ? and j.payload->>'resolution' = ? and (j.payload->>'fps')::int = ?
+         and (j.result->>'method_version')::int = ?
        order by j.finished_at desc limit 1`,
-      [projectId, assetId, s.seconds, s.resolution, s.fps],
+      [projectId, assetId, s.seconds, s.resolution, s.fps, CLIP_VERSION],
     );
     return rows[0] ?? null;
   }
