@@ -25,7 +25,7 @@ async function transitionDeliveries(): Promise<number> {
   const nc = await connect({ servers: stack.e.natsUrl });
   try {
     const names = busNames(stack.e.namespace);
-    const info = await (await jetstreamManager(nc)).consumers.info(names.commandStream, names.consumer('transition'));
+    const info = await (await jetstreamManager(nc)).consumers.info(names.commandStream, names.consumer('cmd_transition'));
     return info.delivered.consumer_seq;
   } finally {
     await nc.close();

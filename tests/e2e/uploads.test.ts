@@ -33,8 +33,10 @@ afterAll(async () => {
 async function stored(projectId: string) {
   const rows = (await db.query('select count(*)::int as n from assets where project_id = $1', [projectId])).rows[0].n as number;
   const objs = await s3.send(new ListObjectsV2Command({ Bucket: stack.e.bucket, Prefix: `projects/${projectId}/` }));
-  // completion markers (`<key>.done`) are bookkeeping, not stored files
-  return { rows, objects: (objs.Contents ?? []).filter((o) => !o.Key!.endsWith('.done')).length };
+  // completion markers (`<key>.done`) are bookkeeping, not stored files; each photo also has a thumbnail
+  const files = (objs.Contents ?? []).map((o) => o.Key!).filter((k) => !k.endsWith('.done'));
+  const thumbnails = files.filter((k) => k.startsWith(`projects/${projectId}/thumbnails/`)).length;
+  return { rows, objects: files.length - thumbnails, thumbnails };
 }
 
 describe('uploading photos and music', () => {
@@ -56,7 +58,7 @@ describe('uploading photos and music', () => {
     const list = await api.GET('/api/v1/projects/{project_id}/assets', { params: { path: { project_id: p.id } } });
     expect(list.data!.items.filter((x) => x.kind === 'photo').map((x) => x.id)).toEqual([a!.id, b!.id]);
     expect((await api.GET('/api/v1/projects/{project_id}', { params: { path: { project_id: p.id } } })).data!.photo_count).toBe(2);
-    expect(await stored(p.id)).toEqual({ rows: 3, objects: 3 });
+    expect(await stored(p.id)).toEqual({ rows: 3, objects: 3, thumbnails: 2 });
   });
 
   it('never uses the filename to build a path', async () => {
@@ -89,7 +91,7 @@ describe('uploading photos and music', () => {
     expect(r.error!.error.message).toMatch(reason);
     expect(r.error!.error.message).toContain(name);
     expect(r.error!.error.details.filename).toBe(name);
-    expect(await stored(p.id)).toEqual({ rows: 0, objects: 0 });
+    expect(await stored(p.id)).toEqual({ rows: 0, objects: 0, thumbnails: 0 });
   });
 
   it('refuses a body that is not multipart (415) and an unknown project (404)', async () => {
@@ -134,7 +136,7 @@ describe('ordering and removing photos', () => {
       [ids[1], 1],
       [ids[2], 2],
     ]);
-    expect(await stored(p.id)).toEqual({ rows: 2, objects: 2 });
+    expect(await stored(p.id)).toEqual({ rows: 2, objects: 2, thumbnails: 2 });
     expect((await remove(ids[0]!)).response.status).toBe(404);
   });
 
