@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import createClient, { type HeadersOptions } from 'openapi-fetch';
+import createClient from 'openapi-fetch';
 import type { paths } from './schema.gen.js';
 
 export type { paths } from './schema.gen.js';
@@ -59,7 +59,9 @@ export interface WaitOptions {
 }
 
 export interface ClientOptions {
-  headers?: HeadersOptions;
+  /** Sent with every request (e.g. `authorization` once there are API keys). */
+  headers?: Record<string, string>;
+  /** In place of the global fetch (tests). */
   fetch?: typeof globalThis.fetch;
 }
 
@@ -70,12 +72,7 @@ export function createMemorialClient(baseUrl: string, options: ClientOptions = {
   const origin = baseUrl.replace(/\/+$/, '');
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const http = createClient<paths>({ baseUrl: origin, headers: options.headers, fetch: fetchImpl });
-  const rawHeaders = (extra: Record<string, string> = {}) => {
-    const h = new Headers();
-    for (const [k, v] of Object.entries(options.headers ?? {})) if (v !== null && v !== undefined) h.set(k, String(v));
-    for (const [k, v] of Object.entries(extra)) h.set(k, v);
-    return h;
-  };
+  const rawHeaders = (extra: Record<string, string> = {}) => new Headers({ ...options.headers, ...extra });
 
   /** POST the files as one multipart request (`files` parts); the answer as openapi-fetch gives it. */
   const uploadFiles = async (projectId: string, files: UploadFile[]) => {
