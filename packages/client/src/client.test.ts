@@ -9,7 +9,7 @@ const json = (status: number, body: unknown) => new Response(JSON.stringify(body
 /** A fetch that answers from a script, one entry a call (the last one repeats), and records requests. */
 function scripted(answers: Array<() => Response>) {
   const requests: Request[] = [];
-  const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+  const fetch = async (input: string | URL | Request, init?: RequestInit) => {
     requests.push(new Request(input, init));
     return answers[Math.min(requests.length - 1, answers.length - 1)]!();
   };
