@@ -181,12 +181,15 @@ it(`survives chaos with ${M} pipelines`, async () => {
   await endStorm();
   await stack.waitReady(60_000);
 
-  // ---- measure, once cancelled children and redeliveries have settled (at most 10 s: then
-  // what is still unfinished is counted as stuck below)
+  // ---- measure, once the stack has settled: cancelled children and redeliveries ended, ffmpeg gone,
+  // and the temp folders of killed processes removed by their restarted successors. At most 10 s:
+  // what has not settled by then is counted below as stuck or left over.
   const db = new pg.Client({ connectionString: stack.e.databaseUrl });
   await db.connect();
   const unfinished = async () => Number((await db.query(`select count(*) from jobs where status not in ('succeeded', 'failed', 'canceled')`)).rows[0].count);
-  await waitFor(async () => (await unfinished()) === 0, { timeoutMs: 10_000, intervalMs: 250, what: 'every job to end' }).catch((e: Error) => log(e.message));
+  const tempLeftover = async () => (await leftoverTemp(stack.e.env.MT_TMP_DIR!)) + (await systemScratch()).filter((n) => !scratchBefore.has(n)).length;
+  const settled = async () => (await unfinished()) === 0 && pidsMatching(stack.e.tmpDir).length === 0 && (await tempLeftover()) === 0;
+  await waitFor(settled, { timeoutMs: 10_000, intervalMs: 250, what: 'the stack to settle' }).catch((e: Error) => log(e.message));
   const jobs = (await db.query<{ id: string; type: string; status: string; parent_job_id: string | null; project_id: string; error: { code: string; message: string } | null; result: any }>(
     'select id, type, status, parent_job_id, project_id, error, result from jobs where project_id is not null',
   )).rows;
@@ -195,7 +198,7 @@ it(`survives chaos with ${M} pipelines`, async () => {
   const lost = pipelines.filter((p) => !top.some((j) => j.id === p.job)).length;
   const stuck = jobs.filter((j) => !FINAL.includes(j.status));
   const ffmpegLeft = pidsMatching(stack.e.tmpDir).length;
-  const tempLeft = await leftoverTemp(stack.e.env.MT_TMP_DIR!) + (await systemScratch()).filter((n) => !scratchBefore.has(n)).length;
+  const tempLeft = await tempLeftover();
   const s3 = new S3Client({ endpoint: stack.e.s3Endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
   let duplicates = 0;
   let invalid = 0;

@@ -11,9 +11,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { createMemorialClient } from '@mt/client';
 import pg from 'pg';
 import S3rver from 's3rver';
 import { withAtomicPuts } from '../../infra/s3rver-atomic.js';
+import { waitFor } from './wait.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CORPUS = process.env.MT_CORPUS ?? path.resolve(ROOT, '../shared/corpus');
@@ -192,17 +194,8 @@ export class Stack {
   }
 
   async waitReady(timeoutMs = 60_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (Date.now() < until) {
-      try {
-        const r = await fetch(`${this.e.url}/readyz`);
-        if (r.ok) return;
-      } catch {
-        /* not up yet */
-      }
-      await sleep(200);
-    }
-    throw new Error(`the stack at ${this.e.url} did not become ready in ${timeoutMs} ms (see test-output/logs)`);
+    const gateway = createMemorialClient(this.e.url);
+    await waitFor(() => gateway.isReady(), { timeoutMs, intervalMs: 200, what: `the stack at ${this.e.url} to be ready (see test-output/logs)` });
   }
 
   async stop(): Promise<void> {
