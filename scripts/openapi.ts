@@ -37,7 +37,10 @@ export async function renderClientFiles(doc: Record<string, unknown>): Promise<{
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const files = await renderClientFiles(await gatewayOpenApiDocument());
-  const targets: Array<[string, string]> = [[OPENAPI_FILE, files.openapi], [SCHEMA_FILE, files.schema]];
+  const targets: Array<[string, string]> = [
+    [OPENAPI_FILE, files.openapi],
+    [SCHEMA_FILE, files.schema],
+  ];
   if (process.argv.includes('--check')) {
     const stale = [];
     for (const [file, text] of targets) if ((await readFile(file, 'utf8').catch(() => '')) !== text) stale.push(path.relative(ROOT, file));

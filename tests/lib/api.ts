@@ -1,15 +1,16 @@
 // The tests talk to a running stack through the one typed client (@mt/client), as the CLI does. Only
 // requests that are malformed on purpose go through `raw`, which the typed calls would not let through.
-import { createMemorialClient, ok, type Job, type MemorialClient, type paths, type Project, type UploadFile } from '@mt/client';
+import { createMemorialClient, type Job, type MemorialClient, ok, type Project, type paths, type UploadFile } from '@mt/client';
 
-export { ok } from '@mt/client';
 export type { Asset, ErrorBody, Job, Project, Runtime } from '@mt/client';
+export { ok } from '@mt/client';
+
 type NewProject = NonNullable<paths['/api/v1/projects']['post']['requestBody']>['content']['application/json'];
 
 /** Any answer, as it came: for requests the typed client would refuse to send (bad JSON, wrong types). */
 export interface RawAnswer {
   status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: a deliberately malformed request has no typed answer
+  // a deliberately malformed request has no typed answer
   body: any;
   headers: Headers;
 }

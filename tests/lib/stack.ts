@@ -3,7 +3,7 @@
 // folder, so runs on one machine never see each other. Postgres and NATS come from the environment
 // (DATABASE_URL, NATS_URL) or localhost; where neither answers and a Docker engine is there,
 // testcontainers starts them.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -57,9 +57,15 @@ export async function startedCount(db: pg.Client, jobId: string): Promise<number
 async function reachable(url: string): Promise<boolean> {
   const u = new URL(url);
   return new Promise((resolve) => {
-    const sock = net.connect({ host: u.hostname, port: Number(u.port) }, () => (sock.end(), resolve(true)));
+    const sock = net.connect({ host: u.hostname, port: Number(u.port) }, () => {
+      sock.end();
+      resolve(true);
+    });
     sock.on('error', () => resolve(false));
-    sock.setTimeout(1_000, () => (sock.destroy(), resolve(false)));
+    sock.setTimeout(1_000, () => {
+      sock.destroy();
+      resolve(false);
+    });
   });
 }
 
@@ -85,8 +91,11 @@ async function dependencies(given: { pgUrl?: string; natsUrl?: string } = {}): P
     const { GenericContainer, Wait } = await import('testcontainers');
     try {
       if (!pgUp) {
-        const c = await new GenericContainer('postgres:15').withEnvironment({ POSTGRES_HOST_AUTH_METHOD: 'trust' }).withExposedPorts(5432)
-          .withWaitStrategy(Wait.forLogMessage(/ready to accept connections/, 2)).start();
+        const c = await new GenericContainer('postgres:15')
+          .withEnvironment({ POSTGRES_HOST_AUTH_METHOD: 'trust' })
+          .withExposedPorts(5432)
+          .withWaitStrategy(Wait.forLogMessage(/ready to accept connections/, 2))
+          .start();
         pgUrl = `postgres://postgres@${c.getHost()}:${c.getMappedPort(5432)}/postgres`;
         stops.push(() => c.stop());
       }

@@ -4,7 +4,10 @@
  * Waits for `check` to return something other than undefined/false (what should happen), polling
  * until the deadline; throws naming `what` if it never does. Never a fixed sleep.
  */
-export async function waitFor<T>(check: () => Promise<T | undefined | false> | T | undefined | false, o: { timeoutMs: number; what: string; intervalMs?: number }): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  o: { timeoutMs: number; what: string; intervalMs?: number },
+): Promise<T> {
   const deadline = Date.now() + o.timeoutMs;
   let lastError: unknown;
   for (;;) {

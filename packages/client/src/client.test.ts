@@ -1,7 +1,7 @@
 // The helpers' own logic against a scripted fetch: waiting through an outage, giving up at the
 // deadline with what it last saw, stopping at once on a real error, and the upload's multipart body.
 import { describe, expect, it } from 'vitest';
-import { createMemorialClient, MemorialApiError, type Job } from './index.js';
+import { createMemorialClient, type Job, MemorialApiError } from './index.js';
 
 const job = (status: Job['status'], stage = 'test_run') => ({ id: 'j1', status, runtime: { stage, progress_percent: 50 } }) as unknown as Job;
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -21,7 +21,12 @@ describe('waitForJob', () => {
     const down = () => {
       throw new TypeError('fetch failed');
     };
-    const { fetch, requests } = scripted([() => json(200, job('running')), () => json(503, { error: { code: 'dependency_unavailable', message: 'x', details: {} } }), down, () => json(200, job('succeeded', 'test_done'))]);
+    const { fetch, requests } = scripted([
+      () => json(200, job('running')),
+      () => json(503, { error: { code: 'dependency_unavailable', message: 'x', details: {} } }),
+      down,
+      () => json(200, job('succeeded', 'test_done')),
+    ]);
     const seen: string[] = [];
     const done = await createMemorialClient('http://gw', { fetch }).waitForJob('j1', { timeoutMs: 5_000, intervalMs: 1, onUpdate: (j) => seen.push(j.status) });
     expect(done.status).toBe('succeeded');
@@ -37,7 +42,9 @@ describe('waitForJob', () => {
 
   it('stops at once on a 404, with the API error code', async () => {
     const { fetch, requests } = scripted([() => json(404, { error: { code: 'not_found', message: 'No job j1.', details: {} } })]);
-    const e = await createMemorialClient('http://gw', { fetch }).waitForJob('j1', { timeoutMs: 5_000 }).catch((x: unknown) => x);
+    const e = await createMemorialClient('http://gw', { fetch })
+      .waitForJob('j1', { timeoutMs: 5_000 })
+      .catch((x: unknown) => x);
     expect(e).toBeInstanceOf(MemorialApiError);
     expect(e).toMatchObject({ status: 404, code: 'not_found', message: 'No job j1.' });
     expect(requests).toHaveLength(1);
@@ -45,7 +52,9 @@ describe('waitForJob', () => {
 
   it('gives up after maxOutageMs of an unreachable gateway', async () => {
     const { fetch } = scripted([() => Promise.reject(new TypeError('fetch failed')) as never]);
-    await expect(createMemorialClient('http://gw', { fetch }).waitForJob('j1', { timeoutMs: 5_000, maxOutageMs: 30, intervalMs: 5 })).rejects.toMatchObject({ code: 'unreachable' });
+    await expect(createMemorialClient('http://gw', { fetch }).waitForJob('j1', { timeoutMs: 5_000, maxOutageMs: 30, intervalMs: 5 })).rejects.toMatchObject({
+      code: 'unreachable',
+    });
   });
 });
 
@@ -62,7 +71,10 @@ describe('uploadFiles', () => {
     expect([req.method, new URL(req.url).pathname, req.headers.get('authorization')]).toEqual(['POST', '/api/v1/projects/p1/assets', 'Bearer k']);
     expect(req.headers.get('content-type')).toMatch(/^multipart\/form-data; boundary=/);
     const parts = (await req.formData()).getAll('files') as File[];
-    expect(parts.map((f) => [f.name, f.size > 0])).toEqual([['할머니.jpg', true], ['notes.txt', true]]);
+    expect(parts.map((f) => [f.name, f.size > 0])).toEqual([
+      ['할머니.jpg', true],
+      ['notes.txt', true],
+    ]);
     expect(new Uint8Array(await parts[0]!.arrayBuffer())).toEqual(new Uint8Array([1, 2, 3]));
   });
 });

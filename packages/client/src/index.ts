@@ -2,7 +2,7 @@
 // scripts/openapi.ts) on openapi-fetch, plus what a typed path call cannot express: multipart uploads
 // of files, waiting for a job to end, and downloading the video.
 import { createWriteStream, openAsBlob } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -38,7 +38,12 @@ export class MemorialApiError extends Error {
 
   static from(response: Response, body: unknown): MemorialApiError {
     const e = (body as Partial<ErrorBody> | undefined)?.error;
-    return new MemorialApiError(response.status, e?.code ?? `http_${response.status}`, e?.message ?? `HTTP ${response.status} from ${response.url}`, (e?.details ?? {}) as Record<string, unknown>);
+    return new MemorialApiError(
+      response.status,
+      e?.code ?? `http_${response.status}`,
+      e?.message ?? `HTTP ${response.status} from ${response.url}`,
+      (e?.details ?? {}) as Record<string, unknown>,
+    );
   }
 }
 
@@ -112,7 +117,8 @@ export function createMemorialClient(baseUrl: string, options: ClientOptions = {
         outage = `cannot reach MemorialTube at ${origin} (${((e as Error).cause as Error | undefined)?.message ?? (e as Error).message})`;
       }
       if (outage) outageSince ||= Date.now();
-      if (outage && Date.now() - outageSince >= maxOutageMs) throw new MemorialApiError(0, 'unreachable', `${outage} for ${Math.round((Date.now() - outageSince) / 1000)} s`);
+      if (outage && Date.now() - outageSince >= maxOutageMs)
+        throw new MemorialApiError(0, 'unreachable', `${outage} for ${Math.round((Date.now() - outageSince) / 1000)} s`);
       if (Date.now() >= deadline) {
         const where = last ? `still ${last.status} at ${last.runtime.stage}` : 'never read';
         throw new MemorialApiError(0, 'wait_timeout', `job ${jobId} ${where} after ${timeoutMs} ms${outage ? `; ${outage}` : ''}`);
@@ -133,20 +139,22 @@ export function createMemorialClient(baseUrl: string, options: ClientOptions = {
     const res = await fetchVideo(projectId);
     if (!res.ok || !res.body) throw MemorialApiError.from(res, await res.json().catch(() => undefined));
     const part = `${file}.part`;
-    let sizeBytes = 0;
     try {
-      const body = Readable.fromWeb(res.body as never).on('data', (chunk: Buffer) => void (sizeBytes += chunk.length));
-      await pipeline(body, createWriteStream(part));
+      await pipeline(Readable.fromWeb(res.body as never), createWriteStream(part));
       await rename(part, file);
     } catch (e) {
       await rm(part, { force: true });
       throw e;
     }
-    return { file, sizeBytes, status: res.status, headers: res.headers };
+    return { file, sizeBytes: (await stat(file)).size, status: res.status, headers: res.headers };
   };
 
   /** Whether the gateway says it is ready (/readyz: Postgres, NATS and storage reachable); false when it does not answer. */
-  const isReady = (): Promise<boolean> => fetchImpl(`${origin}/readyz`, { headers: rawHeaders() }).then((r) => r.ok, () => false);
+  const isReady = (): Promise<boolean> =>
+    fetchImpl(`${origin}/readyz`, { headers: rawHeaders() }).then(
+      (r) => r.ok,
+      () => false,
+    );
 
   return { ...http, baseUrl: origin, uploadFiles, waitForJob, fetchVideo, downloadVideo, isReady };
 }
