@@ -1,7 +1,8 @@
 // Benchmark (prints figures; not a test): cancel latency, from the cancel request to the job's ffmpeg
 // process being gone, over 20 cancels of a running 10 s 1080p transition.
-import { setTimeout as sleep } from 'node:timers/promises';
+
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ok, testClient } from '../tests/lib/api.js';
 import { CORPUS, pidsMatching, Stack } from '../tests/lib/stack.js';
 
@@ -12,7 +13,9 @@ const api = testClient(e.url);
 const ffmpegPids = () => pidsMatching(`ffmpeg.*${e.env.MT_TMP_DIR}`);
 try {
   const p = await api.project({ title: 'cancel bench', resolution: '1080p', transition_seconds: 10, transition_style: 'classic' });
-  const up = ok(await api.uploadFiles(p.id, [{ path: path.join(CORPUS, 'photos/kodak/kodim01.png') }, { path: path.join(CORPUS, 'photos/kodak/kodim02.png') }]));
+  const up = ok(
+    await api.uploadFiles(p.id, [{ path: path.join(CORPUS, 'photos/kodak/kodim01.png') }, { path: path.join(CORPUS, 'photos/kodak/kodim02.png') }]),
+  );
   const [a, b] = up.items.map((x) => x.id) as [string, string];
   // make the canvases once so each run reaches ffmpeg quickly
   await api.waitJob(ok(await api.POST('/api/v1/jobs/canvas', { body: { project_id: p.id } })).id, 60_000);
@@ -30,7 +33,9 @@ try {
   }
   latencies.sort((x, y) => x - y);
   const q = (f: number) => latencies[Math.min(latencies.length - 1, Math.floor(f * latencies.length))]!;
-  console.log(`cancel → ffmpeg gone over ${RUNS} cancels: median ${q(0.5).toFixed(0)} ms, p95 ${q(0.95).toFixed(0)} ms, max ${latencies.at(-1)!.toFixed(0)} ms`);
+  console.log(
+    `cancel → ffmpeg gone over ${RUNS} cancels: median ${q(0.5).toFixed(0)} ms, p95 ${q(0.95).toFixed(0)} ms, max ${latencies.at(-1)!.toFixed(0)} ms`,
+  );
 } finally {
   await stack.stop();
 }

@@ -9,18 +9,28 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { encodeProfile, ffprobe, resolutionSize, runFfmpeg } from '@mt/media';
-import { ok, testClient, type TestClient } from '../tests/lib/api.js';
+import { ok, type TestClient, testClient } from '../tests/lib/api.js';
 import { CORPUS, Stack } from '../tests/lib/stack.js';
 
 const N = Number(process.env.MT_BENCH_PHOTOS ?? 12);
 const RESOLUTIONS = (process.env.MT_BENCH_RESOLUTIONS ?? '720p,1080p').split(',') as ('720p' | '1080p')[];
 const FPS = Number(process.env.MT_BENCH_FPS ?? 30) as 24 | 25 | 30;
 const PHOTOS = [
-  'kodak/kodim01.png', 'kodak/kodim04.png', 'person_mary_lou_williams/mlw_01_1946_piano.jpg', 'kodak/kodim07.png',
-  'landscape_pd/washington_monument_highsmith.png', 'people_pd/louis_armstrong_gottlieb.jpg', 'kodak/kodim12.png',
-  'everyday_cc0/chelsea_cat_vanderwalt_cc0.png', 'kodak/kodim15.png', 'person_mary_lou_williams/mlw_06_1938-1948_window.jpg',
-  'kodak/kodim19.png', 'landscape_pd/seeding_dandelions_engelhardt_cc0.jpg',
-].slice(0, N).map((p) => path.join(CORPUS, 'photos', p));
+  'kodak/kodim01.png',
+  'kodak/kodim04.png',
+  'person_mary_lou_williams/mlw_01_1946_piano.jpg',
+  'kodak/kodim07.png',
+  'landscape_pd/washington_monument_highsmith.png',
+  'people_pd/louis_armstrong_gottlieb.jpg',
+  'kodak/kodim12.png',
+  'everyday_cc0/chelsea_cat_vanderwalt_cc0.png',
+  'kodak/kodim15.png',
+  'person_mary_lou_williams/mlw_06_1938-1948_window.jpg',
+  'kodak/kodim19.png',
+  'landscape_pd/seeding_dandelions_engelhardt_cc0.jpg',
+]
+  .slice(0, N)
+  .map((p) => path.join(CORPUS, 'photos', p));
 const MUSIC = path.join(CORPUS, 'audio', 'bach_goldberg_aria_da_capo_ishizaka_cc0.ogg');
 
 /** Peak resident memory of a process (VmHWM), in MB. */
@@ -49,7 +59,11 @@ async function stageBreakdown(api: TestClient, projectId: string, wall: number):
   }
   const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const lines = [...byType].map(
-    ([type, t]) => `  ${type} ×${t.n}: ${sec(t.ms)} — ${[...t.stages].filter(([, ms]) => ms >= 50).map(([s, ms]) => `${s} ${sec(ms)}`).join(', ')}`,
+    ([type, t]) =>
+      `  ${type} ×${t.n}: ${sec(t.ms)} — ${[...t.stages]
+        .filter(([, ms]) => ms >= 50)
+        .map(([s, ms]) => `${s} ${sec(ms)}`)
+        .join(', ')}`,
   );
   return [`  where the ${wall.toFixed(1)} s went (summed per job type):`, ...lines].join('\n');
 }
@@ -80,7 +94,20 @@ for (const resolution of RESOLUTIONS) {
     const raw = path.join(work, 'frames.yuv');
     await runFfmpeg(['-i', video, '-an', '-frames:v', String(timed), '-f', 'rawvideo', '-pix_fmt', 'yuv420p', raw]);
     const x0 = performance.now();
-    await runFfmpeg(['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${size.width}x${size.height}`, '-r', String(FPS), '-i', raw, ...encodeProfile({ ...size, fps: FPS }), path.join(work, 'x264.mp4')]);
+    await runFfmpeg([
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'yuv420p',
+      '-s',
+      `${size.width}x${size.height}`,
+      '-r',
+      String(FPS),
+      '-i',
+      raw,
+      ...encodeProfile({ ...size, fps: FPS }),
+      path.join(work, 'x264.mp4'),
+    ]);
     const x264 = ((performance.now() - x0) / 1000) * (frames / timed);
     await rm(raw);
     const mem = (['gateway', 'canvas', 'transition', 'render'] as const).map((s) => `${s} ${peakMb(stack.procs.get(s)?.pid)} MB`).join(', ');
@@ -95,5 +122,7 @@ for (const resolution of RESOLUTIONS) {
     await stack.stop();
   }
 }
-console.log(`\nmachine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, preset ${process.env.MT_X264_PRESET ?? 'veryfast'}, ${execFileSync('ffmpeg', ['-version']).toString().split('\n')[0]}`);
+console.log(
+  `\nmachine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, preset ${process.env.MT_X264_PRESET ?? 'veryfast'}, ${execFileSync('ffmpeg', ['-version']).toString().split('\n')[0]}`,
+);
 for (const r of rows) console.log(r);

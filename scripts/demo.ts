@@ -2,7 +2,7 @@
 // makes a memorial video from sample photos the repository draws (or --photos DIR), prints where the
 // video and the page are. Interactive: the stack keeps running until Ctrl-C. Not interactive (CI,
 // scripts): the stack is stopped once the video is made.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -48,7 +48,14 @@ if (!photos) {
   console.log(`Using sample photos drawn by the repository: ${photos}`);
 }
 try {
-  await makeMemorial({ ...o, photos, music, out, title: o.title, resolution: o.photos ? o.resolution : (process.argv.includes('--resolution') ? o.resolution : '720p') });
+  await makeMemorial({
+    ...o,
+    photos,
+    music,
+    out,
+    title: o.title,
+    resolution: o.photos ? o.resolution : process.argv.includes('--resolution') ? o.resolution : '720p',
+  });
   console.log(`\nYour memorial video: ${out}`);
   console.log(`The family page:     ${o.url}/`);
   console.log(`API docs:            ${o.url}/docs`);

@@ -4,9 +4,9 @@
 // Shows a progress bar with the current stage; Ctrl-C cancels the job.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { createMemorialClient, MemorialApiError, ok, type Job } from '@mt/client';
+import { parseArgs } from 'node:util';
+import { createMemorialClient, type Job, MemorialApiError, ok } from '@mt/client';
 
 const PHOTO_EXT = /\.(jpe?g|png|webp|tiff?|heic|heif|gif|avif)$/i;
 const STAGE_WORDS: Record<string, string> = {
@@ -54,7 +54,10 @@ async function call<T>(origin: string, request: () => Promise<T>): Promise<T> {
     return await request();
   } catch (e) {
     if (e instanceof MemorialApiError) throw new CliError(e.status ? `${e.message} (${e.status} ${e.code})` : e.message);
-    if (e instanceof TypeError) throw new CliError(`cannot reach MemorialTube at ${origin} (${(e.cause as Error | undefined)?.message ?? e.message}). Is it running? Start it with ./mt start`);
+    if (e instanceof TypeError)
+      throw new CliError(
+        `cannot reach MemorialTube at ${origin} (${(e.cause as Error | undefined)?.message ?? e.message}). Is it running? Start it with ./mt start`,
+      );
     throw e;
   }
 }
@@ -71,7 +74,15 @@ export async function makeMemorial(o: MemorialOptions): Promise<{ projectId: str
   const files = (await readdir(o.photos)).filter((f) => PHOTO_EXT.test(f)).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
   if (files.length < 2) throw new CliError(`${o.photos} has ${files.length} photo(s); a memorial video needs at least 2 (JPEG, PNG, WebP, TIFF, HEIC, GIF).`);
 
-  const body = { title: o.title, subject_name: o.name, born: o.born, died: o.died, transition_seconds: o.seconds, resolution: o.resolution, transition_style: o.style };
+  const body = {
+    title: o.title,
+    subject_name: o.name,
+    born: o.born,
+    died: o.died,
+    transition_seconds: o.seconds,
+    resolution: o.resolution,
+    transition_style: o.style,
+  };
   const project = await call(api.baseUrl, async () => ok(await api.POST('/api/v1/projects', { body })));
   log(`Memorial "${project.title}" (${project.id}): uploading ${files.length} photos${o.music ? ' and music' : ''}`);
   const refused: string[] = [];
@@ -103,7 +114,8 @@ export async function makeMemorial(o: MemorialOptions): Promise<{ projectId: str
     const rt = current.runtime;
     const words = STAGE_WORDS[rt.stage] ?? rt.stage;
     const line = `${bar(rt.progress_percent)} ${words}${rt.detail_message ? ` — ${rt.detail_message}` : ''}`;
-    if (tty) process.stdout.write(`\r${line.slice(0, (process.stdout.columns ?? 100) - 1).padEnd(Math.min(lastLine.length, (process.stdout.columns ?? 100) - 1))}`);
+    if (tty)
+      process.stdout.write(`\r${line.slice(0, (process.stdout.columns ?? 100) - 1).padEnd(Math.min(lastLine.length, (process.stdout.columns ?? 100) - 1))}`);
     else if (words !== STAGE_WORDS[lastLine] && line !== lastLine) log(line);
     lastLine = tty ? line : rt.stage;
   };
@@ -116,7 +128,8 @@ export async function makeMemorial(o: MemorialOptions): Promise<{ projectId: str
     if (tty) process.stdout.write('\n');
   }
   if (current.status === 'canceled') throw new CliError('The memorial was cancelled.');
-  if (current.status === 'failed') throw new CliError(`The memorial could not be made: ${current.error?.message ?? 'unknown reason'} (${current.error?.code}, stage ${current.error?.stage})`);
+  if (current.status === 'failed')
+    throw new CliError(`The memorial could not be made: ${current.error?.message ?? 'unknown reason'} (${current.error?.code}, stage ${current.error?.stage})`);
 
   // Written beside the target and renamed when complete: a broken download never looks like a video.
   const { sizeBytes } = await api.downloadVideo(project.id, o.out).catch((e: Error) => {

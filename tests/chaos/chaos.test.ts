@@ -7,13 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ffprobe } from '@mt/media';
 import { processAlive } from '@mt/platform';
-import { testClient, type Job, type TestClient } from '../lib/api.js';
-import { CORPUS, pidsMatching, Stack, type ServiceName } from '../lib/stack.js';
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type Job, type TestClient, testClient } from '../lib/api.js';
 import { OwnNats, OwnPostgres } from '../lib/servers.js';
+import { CORPUS, pidsMatching, type ServiceName, Stack } from '../lib/stack.js';
 import { waitFor } from '../lib/wait.js';
 
 const M = Number(process.env.MT_CHAOS_PIPELINES ?? 20);
@@ -110,7 +110,12 @@ it(`survives chaos with ${M} pipelines`, async () => {
   let running = true;
   let tick = 0;
   /** Every kind of event happens early, while pipelines are starting; random worker kills fill the rest. */
-  const SCHEDULE: Record<number, 'restart NATS' | 'kill -9 gateway' | 'restart Postgres'> = { 2: 'restart NATS', 3: 'kill -9 gateway', 4: 'restart Postgres', 8: 'restart NATS' };
+  const SCHEDULE: Record<number, 'restart NATS' | 'kill -9 gateway' | 'restart Postgres'> = {
+    2: 'restart NATS',
+    3: 'kill -9 gateway',
+    4: 'restart Postgres',
+    8: 'restart NATS',
+  };
   /** Worker kills take the services in turn (a random replica each), so every kind of step dies mid-work. */
   const KILL_ORDER: Exclude<ServiceName, 'gateway'>[] = ['transition', 'canvas', 'render'];
   const EVERY_KIND = 6; // ticks 1, 5, 6 kill each worker service; 2, 3, 4 the rest
@@ -190,16 +195,29 @@ it(`survives chaos with ${M} pipelines`, async () => {
   const tempLeftover = async () => (await leftoverTemp(stack.e.env.MT_TMP_DIR!)) + (await systemScratch()).filter((n) => !scratchBefore.has(n)).length;
   const settled = async () => (await unfinished()) === 0 && pidsMatching(stack.e.tmpDir).length === 0 && (await tempLeftover()) === 0;
   await waitFor(settled, { timeoutMs: 10_000, intervalMs: 250, what: 'the stack to settle' }).catch((e: Error) => log(e.message));
-  const jobs = (await db.query<{ id: string; type: string; status: string; parent_job_id: string | null; project_id: string; error: { code: string; message: string } | null; result: any }>(
-    'select id, type, status, parent_job_id, project_id, error, result from jobs where project_id is not null',
-  )).rows;
+  const jobs = (
+    await db.query<{
+      id: string;
+      type: string;
+      status: string;
+      parent_job_id: string | null;
+      project_id: string;
+      error: { code: string; message: string } | null;
+      result: any;
+    }>('select id, type, status, parent_job_id, project_id, error, result from jobs where project_id is not null')
+  ).rows;
   await db.end();
   const top = jobs.filter((j) => j.type === 'pipeline');
   const lost = pipelines.filter((p) => !top.some((j) => j.id === p.job)).length;
   const stuck = jobs.filter((j) => !FINAL.includes(j.status));
   const ffmpegLeft = pidsMatching(stack.e.tmpDir).length;
   const tempLeft = await tempLeftover();
-  const s3 = new S3Client({ endpoint: stack.e.s3Endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  const s3 = new S3Client({
+    endpoint: stack.e.s3Endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
   let duplicates = 0;
   let invalid = 0;
   const outcome = { succeeded: 0, failed: 0, canceled: 0 } as Record<string, number>;

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ffprobe } from '@mt/media';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { testClient, type TestClient } from '../lib/api.js';
+import { type TestClient, testClient } from '../lib/api.js';
 import { CORPUS, pidsMatching, ROOT, Stack } from '../lib/stack.js';
 
 const stack = new Stack();
@@ -17,7 +17,10 @@ const PHOTOS = ['kodak/kodim03.png', 'people_pd/louis_armstrong_gottlieb.jpg', '
 
 /** Runs the CLI; resolves with its exit code and output. `onOutput` sees stdout as it comes. */
 function memorial(args: string[], onOutput?: (text: string, child: ReturnType<typeof spawn>) => void) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/memorial.ts'), '--url', url, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/memorial.ts'), '--url', url, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => {

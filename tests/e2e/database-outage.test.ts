@@ -5,11 +5,11 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { busNames } from '@mt/contracts';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { busNames } from '@mt/contracts';
-import { ok, testClient, type TestClient } from '../lib/api.js';
+import { ok, type TestClient, testClient } from '../lib/api.js';
 import { OwnPostgres } from '../lib/servers.js';
 import { Stack } from '../lib/stack.js';
 import { waitFor } from '../lib/wait.js';

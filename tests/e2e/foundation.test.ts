@@ -2,12 +2,12 @@
 // events → projector → Postgres → REST, trace ids, cancel, projector idempotency, readiness.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { connect } from '@nats-io/transport-node';
+import { busNames } from '@mt/contracts';
 import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busNames } from '@mt/contracts';
-import { ok, testClient, type Job, type TestClient } from '../lib/api.js';
+import { type Job, ok, type TestClient, testClient } from '../lib/api.js';
 import { freePort, Stack } from '../lib/stack.js';
 import { waitFor } from '../lib/wait.js';
 
@@ -90,11 +90,15 @@ describe('projects API', () => {
     // Its own connection: the server answers before reading the rest and closes it.
     const body = JSON.stringify({ title: 'x', pad: 'y'.repeat(2 * 1024 * 1024) });
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = http.request(`${api.base}/api/v1/projects`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        let t = '';
-        res.on('data', (d) => (t += d));
-        res.on('end', () => resolve({ status: res.statusCode!, text: t }));
-      });
+      const req = http.request(
+        `${api.base}/api/v1/projects`,
+        { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          let t = '';
+          res.on('data', (d) => (t += d));
+          res.on('end', () => resolve({ status: res.statusCode!, text: t }));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -171,7 +175,10 @@ describe('the test job', () => {
     const res = await fetch(`${api.base}/api/v1/jobs/${r.data!.id}/events`); // the stream itself is what is tested
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const text = await res.text(); // ends after the terminal update
-    const updates = text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)));
+    const updates = text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)));
     expect(updates.length).toBeGreaterThan(1);
     expect(updates.at(-1)).toMatchObject({ status: 'succeeded', stage: 'test_done', progress_percent: 100 });
     const progress = updates.map((u) => u.progress_percent);
@@ -221,7 +228,10 @@ describe('the runtime projector', () => {
     await js.publish(names.event(job.id, 'progress'), JSON.stringify(marker));
     await nc.close();
     const recorded = async (id: string) => (await db.query('select count(*)::int as n from job_events where event_id = $1', [id])).rows[0].n as number;
-    await waitFor(async () => (await recorded(marker.event_id)) === 1, { timeoutMs: 5_000, what: 'the projector to record the events published after the late one' });
+    await waitFor(async () => (await recorded(marker.event_id)) === 1, {
+      timeoutMs: 5_000,
+      what: 'the projector to record the events published after the late one',
+    });
     expect(await recorded(event.event_id)).toBe(1);
     const after = ok(await api.GET('/api/v1/jobs/{job_id}', { params: { path: { job_id: job.id } } }));
     expect(after.status).toBe('succeeded');
@@ -237,7 +247,13 @@ describe('outside /api/v1', () => {
     expect((await fetch(`${api.base}/healthz`)).status).toBe(200);
     expect((await fetch(`${api.base}/readyz`)).status).toBe(200);
     const doc = (await (await fetch(`${api.base}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-    for (const p of ['/api/v1/projects', '/api/v1/projects/{project_id}/assets', '/api/v1/jobs/test', '/api/v1/jobs/{job_id}/cancel', '/api/v1/projects/{project_id}/run'])
+    for (const p of [
+      '/api/v1/projects',
+      '/api/v1/projects/{project_id}/assets',
+      '/api/v1/jobs/test',
+      '/api/v1/jobs/{job_id}/cancel',
+      '/api/v1/projects/{project_id}/run',
+    ])
       expect(Object.keys(doc.paths)).toContain(p);
     const docs = await fetch(`${api.base}/docs`);
     expect(await docs.text()).toMatch(/swagger-ui/);

@@ -7,18 +7,14 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ffprobe } from '@mt/media';
-import { ComfyStandin, type Behaviour } from '../comfy-standin/test-double-comfyui.js';
-import { ok, testClient, type Job, type TestClient } from '../lib/api.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Behaviour, ComfyStandin } from '../comfy-standin/test-double-comfyui.js';
+import { type Job, ok, type TestClient, testClient } from '../lib/api.js';
 import { CORPUS, Stack } from '../lib/stack.js';
 import { waitFor } from '../lib/wait.js';
 
-const PHOTOS = [
-  'person_mary_lou_williams/mlw_02_1946_piano.jpg',
-  'people_pd/miles_davis_gottlieb.jpg',
-  'landscape_pd',
-];
+const PHOTOS = ['person_mary_lou_williams/mlw_02_1946_piano.jpg', 'people_pd/miles_davis_gottlieb.jpg', 'landscape_pd'];
 const FPS = 24;
 const SECONDS = 6;
 const ATTEMPTS = 2;
@@ -61,7 +57,9 @@ async function checkClip(key: string): Promise<void> {
 
 async function transition(style: 'auto' | 'generative' | 'classic', pair = 0): Promise<{ job: Job; ms: number }> {
   const t = Date.now();
-  const r = await api.POST('/api/v1/jobs/transition', { body: { project_id: project.id, from_asset_id: photos[pair]!.id, to_asset_id: photos[pair + 1]!.id, duration_seconds: SECONDS, style } });
+  const r = await api.POST('/api/v1/jobs/transition', {
+    body: { project_id: project.id, from_asset_id: photos[pair]!.id, to_asset_id: photos[pair + 1]!.id, duration_seconds: SECONDS, style },
+  });
   expect(r.response.status).toBe(202);
   const job = await api.waitJob(r.data!.id, 90_000);
   return { job, ms: Date.now() - t };
@@ -168,7 +166,12 @@ const CASES: Record<string, Case> = {
   'fails running it (execution_error): the retry makes it': { plan: ['exec_error'], provider: 'generative', attempts: 2, reason: null },
   'returns the wrong frame count twice: classic': { plan: ['wrong_frames', 'wrong_frames'], provider: 'classic', attempts: 3, reason: 'frame_count' },
   'returns black frames once: the retry makes it': { plan: ['black'], provider: 'generative', attempts: 2, reason: null },
-  'ends on a picture that is not B, twice: classic': { plan: ['mismatch_end', 'mismatch_end'], provider: 'classic', attempts: 3, reason: 'last_frame_mismatch' },
+  'ends on a picture that is not B, twice: classic': {
+    plan: ['mismatch_end', 'mismatch_end'],
+    provider: 'classic',
+    attempts: 3,
+    reason: 'last_frame_mismatch',
+  },
   'returns a frozen clip once: the retry makes it': { plan: ['frozen'], provider: 'generative', attempts: 2, reason: null },
 };
 
@@ -193,14 +196,17 @@ describe('when the model server misbehaves, a transition still ends succeeded wi
     timings.push(`${c.plan.join('+')}: ${job.result?.provider}, attempts ${job.result?.attempts}, fallback ${job.result?.fallback_reason}, ${ms} ms`);
     void name;
   });
-
 });
 
 describe('cancel', () => {
   it('aborts the running prompt on the model server at once', async () => {
     standin.plan('hang');
     const before = standin.state().submissions.length;
-    const r = ok(await api.POST('/api/v1/jobs/transition', { body: { project_id: project.id, from_asset_id: photos[1]!.id, to_asset_id: photos[2]!.id, duration_seconds: SECONDS, style: 'generative' } }));
+    const r = ok(
+      await api.POST('/api/v1/jobs/transition', {
+        body: { project_id: project.id, from_asset_id: photos[1]!.id, to_asset_id: photos[2]!.id, duration_seconds: SECONDS, style: 'generative' },
+      }),
+    );
     const id = await waitFor(
       () => {
         const s = standin.state();

@@ -4,10 +4,10 @@ import { open, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectKeys } from '@mt/contracts';
 import { CANVAS_VERSION, ffprobe, frameSimilarity } from '@mt/media';
-import { ok, testClient, type Job, type Project, type TestClient } from '../lib/api.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Job, ok, type Project, type TestClient, testClient } from '../lib/api.js';
 import { CORPUS, Stack } from '../lib/stack.js';
 
 const stack = new Stack();
@@ -72,7 +72,15 @@ describe('a memorial video from six photos and music', () => {
   const video = path.join(work, 'memorial.mp4');
 
   beforeAll(async () => {
-    project = await api.project({ title: 'In memory of Mary Lou', subject_name: 'Mary Lou Williams', born: '1910', died: '1981', resolution: '720p', transition_seconds: 6, transition_style: 'classic' });
+    project = await api.project({
+      title: 'In memory of Mary Lou',
+      subject_name: 'Mary Lou Williams',
+      born: '1910',
+      died: '1981',
+      resolution: '720p',
+      transition_seconds: 6,
+      transition_style: 'classic',
+    });
     const up = await api.uploadFiles(project.id, [...PHOTOS.map((p) => ({ path: p })), { path: MUSIC }]);
     expect(up.response.status).toBe(201);
     photoIds = up.data!.items.filter((a) => a.kind === 'photo').map((a) => a.id);
@@ -103,8 +111,18 @@ describe('a memorial video from six photos and music', () => {
       expect(c.status).toBe('succeeded');
       expect(c.trace_id).toBe(job.trace_id);
     }
-    expect(byType('transition')[0]!.runtime.stages.map((s) => s.stage)).toEqual(['transition_start', 'transition_generate', 'transition_validate', 'transition_done']);
-    expect(byType('last_clip')[0]!.runtime.stages.map((s) => s.stage)).toEqual(['last_clip_start', 'last_clip_generate', 'last_clip_finalize', 'last_clip_done']);
+    expect(byType('transition')[0]!.runtime.stages.map((s) => s.stage)).toEqual([
+      'transition_start',
+      'transition_generate',
+      'transition_validate',
+      'transition_done',
+    ]);
+    expect(byType('last_clip')[0]!.runtime.stages.map((s) => s.stage)).toEqual([
+      'last_clip_start',
+      'last_clip_generate',
+      'last_clip_finalize',
+      'last_clip_done',
+    ]);
     expect(byType('render')[0]!.runtime.stages.map((s) => s.stage)).toEqual(['render_start', 'render_concat', 'render_finalize', 'render_done']);
     expect(byType('canvas')[0]!.runtime.stages.map((s) => s.stage)).toEqual(['canvas_start', 'canvas_generate', 'canvas_validate', 'canvas_done']);
     expect((job.result as { transitions: { provider: string }[] }).transitions.map((t) => t.provider)).toEqual(Array(6).fill('classic'));
@@ -147,7 +165,9 @@ describe('a memorial video from six photos and music', () => {
     // the last frames are black
     const last = path.join(work, 'last.png');
     const { execFile } = await import('node:child_process');
-    await new Promise((res, rej) => execFile('ffmpeg', ['-v', 'error', '-y', '-sseof', '-0.5', '-i', video, '-frames:v', '1', '-update', '1', last], (e) => (e ? rej(e) : res(null))));
+    await new Promise((res, rej) =>
+      execFile('ffmpeg', ['-v', 'error', '-y', '-sseof', '-0.5', '-i', video, '-frames:v', '1', '-update', '1', last], (e) => (e ? rej(e) : res(null))),
+    );
     const sharp = (await import('sharp')).default;
     const stats = await sharp(last).stats();
     expect(Math.max(...stats.channels.slice(0, 3).map((c) => c.mean))).toBeLessThan(12);
@@ -162,7 +182,11 @@ describe('a memorial video from six photos and music', () => {
     expect(part.equals(whole.subarray(100, 1100))).toBe(true);
     const poster = await fetch(`${api.base}/api/v1/projects/${project.id}/poster`); // not in the document: an image for <video poster>
     expect(poster.headers.get('content-type')).toBe('image/jpeg');
-    expect(Buffer.from(await poster.arrayBuffer()).subarray(0, 2).toString('hex')).toBe('ffd8');
+    expect(
+      Buffer.from(await poster.arrayBuffer())
+        .subarray(0, 2)
+        .toString('hex'),
+    ).toBe('ffd8');
   });
 
   it('regenerates one transition and re-renders the video with it', async () => {
@@ -210,7 +234,10 @@ describe('one active job per project, and cancel', () => {
 
   it('the seed smoke scenario: create → upload → run → progress → cancel → canceled, nothing left running', async () => {
     const p = await api.project({ transition_style: 'classic' });
-    await api.uploadFiles(p.id, PHOTOS.slice(0, 3).map((f) => ({ path: f })));
+    await api.uploadFiles(
+      p.id,
+      PHOTOS.slice(0, 3).map((f) => ({ path: f })),
+    );
     const project_id = p.id;
     const run = ok(await api.POST('/api/v1/projects/{project_id}/run', { params: { path: { project_id } } }));
     const running = await api.waitJob(run.id, 60_000, (j) => j.runtime.stage.startsWith('transition_') || j.runtime.stage.startsWith('last_clip'));
@@ -226,7 +253,9 @@ describe('one active job per project, and cancel', () => {
     expect(project.active_job_id).toBeNull();
     // every child ends, and no worker keeps a temp folder for this project's jobs
     const children = async () => (await jobsOf(project_id)).filter((j) => j.parent_job_id === run.id);
-    await expect.poll(async () => (await children()).every((j) => ['succeeded', 'failed', 'canceled'].includes(j.status)), { timeout: 10_000, interval: 200 }).toBe(true);
+    await expect
+      .poll(async () => (await children()).every((j) => ['succeeded', 'failed', 'canceled'].includes(j.status)), { timeout: 10_000, interval: 200 })
+      .toBe(true);
     const ids = new Set((await children()).map((j) => j.id));
     const left = (await readdir(stack.e.env.MT_TMP_DIR!).catch(() => [] as string[])).filter((d) => [...ids].some((id) => d.includes(id)));
     expect(left).toEqual([]);

@@ -4,12 +4,12 @@
 // them. Here the ack wait (0.6 s) is shorter than the keep-alive interval (1 s), so JetStream
 // redelivers the running transition about once a second, on purpose.
 import path from 'node:path';
+import { busNames } from '@mt/contracts';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { busNames } from '@mt/contracts';
-import { ok, testClient, type TestClient } from '../lib/api.js';
+import { ok, type TestClient, testClient } from '../lib/api.js';
 import { CORPUS, pidsMatching, Stack, startedCount } from '../lib/stack.js';
 import { waitFor } from '../lib/wait.js';
 
@@ -44,7 +44,9 @@ beforeAll(async () => {
   db = new pg.Client({ connectionString: e.databaseUrl });
   await db.connect();
   project = await api.project({ title: 'redelivery', resolution: '720p', transition_seconds: 10, transition_style: 'classic' });
-  const up = ok(await api.uploadFiles(project.id, [{ path: path.join(CORPUS, 'photos/kodak/kodim03.png') }, { path: path.join(CORPUS, 'photos/kodak/kodim05.png') }]));
+  const up = ok(
+    await api.uploadFiles(project.id, [{ path: path.join(CORPUS, 'photos/kodak/kodim03.png') }, { path: path.join(CORPUS, 'photos/kodak/kodim05.png') }]),
+  );
   photos = up.items.map((a) => a.id);
   const canvas = await api.waitJob(ok(await api.POST('/api/v1/jobs/canvas', { body: { project_id: project.id } })).id, 60_000);
   expect(canvas.status).toBe('succeeded');

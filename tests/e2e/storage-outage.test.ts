@@ -4,7 +4,7 @@
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ok, testClient, type TestClient } from '../lib/api.js';
+import { ok, type TestClient, testClient } from '../lib/api.js';
 import { CORPUS, Stack, startedCount } from '../lib/stack.js';
 
 const stack = new Stack();

@@ -7,7 +7,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testClient, type TestClient } from '../lib/api.js';
+import { type TestClient, testClient } from '../lib/api.js';
 import { CORPUS, Stack } from '../lib/stack.js';
 
 const stack = new Stack();
@@ -73,7 +73,11 @@ describe('uploading photos and music', () => {
 
   const truncatedJpeg = async () => (await readFile(photo('person_mary_lou_williams/mlw_01_1946_piano.jpg'))).subarray(0, 40_000);
   // A 20000×20000 PNG is only a few hundred KB compressed: a pixel bomb.
-  const pixelBomb = () => sharp({ create: { width: 20000, height: 20000, channels: 3, background: '#000' }, limitInputPixels: false }).greyscale().png({ compressionLevel: 9 }).toBuffer();
+  const pixelBomb = () =>
+    sharp({ create: { width: 20000, height: 20000, channels: 3, background: '#000' }, limitInputPixels: false })
+      .greyscale()
+      .png({ compressionLevel: 9 })
+      .toBuffer();
 
   it.each([
     ['a text file named .jpg', async () => Buffer.from('hello, this is not a photo\n'.repeat(50)), 'notes.jpg', 415, /not a photo or audio/],
@@ -83,10 +87,7 @@ describe('uploading photos and music', () => {
     ['a file over the size limit', async () => Buffer.alloc(4 * 1024 * 1024, 7), 'huge.png', 413, /larger than/],
   ])('refuses %s with a clear reason and stores nothing of the request', async (_what, make, name, status, reason) => {
     const p = await api.project();
-    const r = await api.uploadFiles(p.id, [
-      { path: photo('kodak/kodim05.png') },
-      { data: await make(), name },
-    ]);
+    const r = await api.uploadFiles(p.id, [{ path: photo('kodak/kodim05.png') }, { data: await make(), name }]);
     expect(r.response.status).toBe(status);
     expect(r.error!.error.message).toMatch(reason);
     expect(r.error!.error.message).toContain(name);
@@ -107,9 +108,13 @@ describe('uploading photos and music', () => {
 describe('ordering and removing photos', () => {
   it('reorders with every photo id once, and refuses a partial list', async () => {
     const p = await api.project();
-    const up = await api.uploadFiles(p.id, ['kodak/kodim01.png', 'kodak/kodim02.png', 'kodak/kodim03.png'].map((f) => ({ path: photo(f) })));
+    const up = await api.uploadFiles(
+      p.id,
+      ['kodak/kodim01.png', 'kodak/kodim02.png', 'kodak/kodim03.png'].map((f) => ({ path: photo(f) })),
+    );
     const ids = up.data!.items.map((a) => a.id);
-    const order = (asset_ids: string[]) => api.PUT('/api/v1/projects/{project_id}/assets/order', { params: { path: { project_id: p.id } }, body: { asset_ids } });
+    const order = (asset_ids: string[]) =>
+      api.PUT('/api/v1/projects/{project_id}/assets/order', { params: { path: { project_id: p.id } }, body: { asset_ids } });
     const r = await order([ids[2]!, ids[0]!, ids[1]!]);
     expect(r.response.status).toBe(200);
     expect(r.data!.items.map((a) => [a.id, a.position])).toEqual([
@@ -126,7 +131,10 @@ describe('ordering and removing photos', () => {
 
   it('deletes a photo, closes the gap in positions, and removes its object', async () => {
     const p = await api.project();
-    const up = await api.uploadFiles(p.id, ['kodak/kodim01.png', 'kodak/kodim02.png', 'kodak/kodim03.png'].map((f) => ({ path: photo(f) })));
+    const up = await api.uploadFiles(
+      p.id,
+      ['kodak/kodim01.png', 'kodak/kodim02.png', 'kodak/kodim03.png'].map((f) => ({ path: photo(f) })),
+    );
     const ids = up.data!.items.map((a) => a.id);
     const remove = (asset_id: string) => api.DELETE('/api/v1/projects/{project_id}/assets/{asset_id}', { params: { path: { project_id: p.id, asset_id } } });
     const del = await remove(ids[0]!);
