@@ -37,13 +37,23 @@ export async function makeSamples(dir: string): Promise<{ photos: string; music:
   const photos = path.join(dir, 'photos');
   await mkdir(photos, { recursive: true });
   for (const [i, s] of SCENES.entries())
-    await sharp(Buffer.from(sceneSvg(s, i))).jpeg({ quality: 90 }).toFile(path.join(photos, `${String(i + 1).padStart(2, '0')}.jpg`));
+    await sharp(Buffer.from(sceneSvg(s, i)))
+      .jpeg({ quality: 90 })
+      .toFile(path.join(photos, `${String(i + 1).padStart(2, '0')}.jpg`));
   const music = path.join(dir, 'chord.m4a');
   // A soft A-major chord with a slow swell: four sine voices, gently tremoloed.
   const voices = [220, 277.18, 329.63, 440];
   const args = ['-hide_banner', '-loglevel', 'error', '-y'];
   for (const f of voices) args.push('-f', 'lavfi', '-i', `sine=frequency=${f}:duration=40:sample_rate=48000`);
-  args.push('-filter_complex', `amix=inputs=${voices.length}:normalize=1,tremolo=f=0.25:d=0.3,volume=0.5,aformat=channel_layouts=stereo`, '-c:a', 'aac', '-b:a', '128k', music);
+  args.push(
+    '-filter_complex',
+    `amix=inputs=${voices.length}:normalize=1,tremolo=f=0.25:d=0.3,volume=0.5,aformat=channel_layouts=stereo`,
+    '-c:a',
+    'aac',
+    '-b:a',
+    '128k',
+    music,
+  );
   await promisify(execFile)('ffmpeg', args);
   return { photos, music };
 }

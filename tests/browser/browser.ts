@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { OUTPUT } from '../lib/stack.js';
 
 // page.evaluate callbacks run in the browser; the project compiles without the DOM library.
@@ -19,7 +19,16 @@ const AXE_SRC = readFileSync(createRequire(import.meta.url).resolve('axe-core/ax
 export async function launch(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -50,7 +59,12 @@ export async function axe(page: Page, state: string): Promise<AxeViolation[]> {
     const res = await (window as any).axe.run(document, { resultTypes: ['violations'] });
     return {
       passes: res.passes.length as number,
-      violations: res.violations.map((v: AxeViolation) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })) })) as AxeViolation[],
+      violations: res.violations.map((v: AxeViolation) => ({
+        id: v.id,
+        impact: v.impact,
+        help: v.help,
+        nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })),
+      })) as AxeViolation[],
     };
   });
   axeReport[state] = { passes: r.passes, violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length })) };

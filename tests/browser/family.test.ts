@@ -23,7 +23,16 @@ declare const window: any;
 declare const document: any;
 declare const MutationObserver: any;
 declare const PerformanceObserver: any;
-type HTMLVideoElement = { readyState: number; duration: number; currentTime: number; muted: boolean; play(): Promise<void>; pause(): void; seekable: { length: number; end(i: number): number }; addEventListener(e: string, f: () => void, o?: unknown): void };
+type HTMLVideoElement = {
+  readyState: number;
+  duration: number;
+  currentTime: number;
+  muted: boolean;
+  play(): Promise<void>;
+  pause(): void;
+  seekable: { length: number; end(i: number): number };
+  addEventListener(e: string, f: () => void, o?: unknown): void;
+};
 type PerformanceEntry = { value: number; hadRecentInput: boolean };
 const asUpload = (f: string) => ({ name: path.basename(f), mimeType: 'image/jpeg', buffer: readFileSync(f) });
 
@@ -38,7 +47,10 @@ const pageErrors: string[] = [];
 
 async function expectAccessible(p: Page, state: string) {
   const bad = await axe(p, state);
-  expect(bad.map((v) => `${v.id} (${v.impact}): ${v.help} → ${JSON.stringify(v.nodes.map((n) => n.target))}`), state).toEqual([]);
+  expect(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.help} → ${JSON.stringify(v.nodes.map((n) => n.target))}`),
+    state,
+  ).toEqual([]);
 }
 
 /** File names of the photos as the page shows them, in order. */
@@ -110,7 +122,12 @@ describe('the families page', () => {
     await page.getByRole('heading', { level: 1, name: 'In loving memory of Mary Lou Williams' }).waitFor();
     await page.getByText('May 28, 1981').waitFor();
     const p = (await api.req('GET', `/projects/${memorialId}`)).body;
-    expect(p).toMatchObject({ subject_name: 'Mary Lou Williams', born: '1910', died: '1981-05-28', settings: { transition_seconds: 6, resolution: '720p', transition_style: 'classic' } });
+    expect(p).toMatchObject({
+      subject_name: 'Mary Lou Williams',
+      born: '1910',
+      died: '1981-05-28',
+      settings: { transition_seconds: 6, resolution: '720p', transition_style: 'classic' },
+    });
   });
 
   it('uploads photos one per request with progress, shows the refused file with its reason, and does not shift the layout', async () => {
@@ -125,16 +142,20 @@ describe('the families page', () => {
       new PerformanceObserver((l: any) => {
         for (const e of l.getEntries() as PerformanceEntry[]) if (!e.hadRecentInput) w.__cls += e.value;
       }).observe({ type: 'layout-shift', buffered: false });
-      new MutationObserver(() => document.querySelectorAll('.tile-status').forEach((s: any) => /\d+%/.test(s.textContent ?? '') && w.__pcts.add(s.textContent!))).observe(document.body, { subtree: true, childList: true, characterData: true });
+      new MutationObserver(() =>
+        document.querySelectorAll('.tile-status').forEach((s: any) => /\d+%/.test(s.textContent ?? '') && w.__pcts.add(s.textContent!)),
+      ).observe(document.body, { subtree: true, childList: true, characterData: true });
     });
     const requests: string[] = [];
     page.on('request', (r) => r.method() === 'POST' && r.url().endsWith('/assets') && requests.push(r.url()));
-    await page.locator('#photo-input').setInputFiles([
-      asUpload(PHOTOS[0]!),
-      { name: 'photo.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('these are not the bytes of a photo\n'.repeat(40)) },
-      asUpload(PHOTOS[1]!),
-      asUpload(PHOTOS[2]!),
-    ]);
+    await page
+      .locator('#photo-input')
+      .setInputFiles([
+        asUpload(PHOTOS[0]!),
+        { name: 'photo.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('these are not the bytes of a photo\n'.repeat(40)) },
+        asUpload(PHOTOS[1]!),
+        asUpload(PHOTOS[2]!),
+      ]);
     // Every chosen file gets its place at once; from then on nothing moves while they upload.
     await page.locator('#photo-grid .tile').nth(3).waitFor();
     await page.evaluate(() => void ((window as unknown as { __cls: number }).__cls = 0));
@@ -174,13 +195,19 @@ describe('the families page', () => {
   });
 
   it('reorders by dragging and by keyboard, saving the order', async () => {
-    const order = async () => ((await api.req('GET', `/projects/${memorialId}/assets`)).body.items as Array<{ kind: string; filename: string }>).filter((a) => a.kind === 'photo').map((a) => a.filename);
+    const order = async () =>
+      ((await api.req('GET', `/projects/${memorialId}/assets`)).body.items as Array<{ kind: string; filename: string }>)
+        .filter((a) => a.kind === 'photo')
+        .map((a) => a.filename);
     const [a, b, c] = PHOTOS.map((p) => path.basename(p)) as [string, string, string];
     // Drag the third photo onto the left half of the first: it goes first.
     const saved = page.waitForResponse((r) => r.url().endsWith('/assets/order') && r.request().method() === 'PUT');
     const first = page.locator('#photo-grid .tile-done').nth(0);
     const box = (await first.boundingBox())!;
-    await page.locator('#photo-grid .tile-done').nth(2).dragTo(first, { targetPosition: { x: 10, y: box.height / 2 } });
+    await page
+      .locator('#photo-grid .tile-done')
+      .nth(2)
+      .dragTo(first, { targetPosition: { x: 10, y: box.height / 2 } });
     expect((await saved).status()).toBe(200);
     expect(await tileNames(page)).toEqual([c, a, b]);
     expect(await order()).toEqual([c, a, b]);
@@ -207,10 +234,14 @@ describe('the families page', () => {
     await page.locator('#photo-grid .tile-done').nth(2).waitFor();
     // Every tile shows its picture (decoded, not a placeholder), from the server's thumbnail, not this visit's files.
     const tileImages = page.locator('#photo-grid .tile-done .thumb img');
-    await page.waitForFunction(() => {
-      const imgs = [...document.querySelectorAll('#photo-grid .tile-done .thumb img')] as Array<{ complete: boolean; naturalWidth: number }>;
-      return imgs.length === 3 && imgs.every((i) => i.complete && i.naturalWidth > 0);
-    }, null, { timeout: 15_000 });
+    await page.waitForFunction(
+      () => {
+        const imgs = [...document.querySelectorAll('#photo-grid .tile-done .thumb img')] as Array<{ complete: boolean; naturalWidth: number }>;
+        return imgs.length === 3 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+      },
+      null,
+      { timeout: 15_000 },
+    );
     expect(await page.locator('#photo-grid .tile-done .thumb-empty').count()).toBe(0);
     expect(await tileImages.evaluateAll((imgs: any[]) => imgs.map((i) => i.getAttribute('src')))).toEqual(photos.map((a) => a.thumbnail_url));
     expect(await tileNames(page)).toEqual(photos.map((a) => a.filename));
@@ -225,10 +256,14 @@ describe('the families page', () => {
     await page.getByRole('heading', { level: 1, name: 'Memorials' }).waitFor();
     const cover = page.locator(`.card:has(a[href="#/m/${memorialId}"]) img.cover`);
     await cover.waitFor();
-    await page.waitForFunction((sel: string) => {
-      const i = document.querySelector(sel) as { complete: boolean; naturalWidth: number } | null;
-      return Boolean(i?.complete && i.naturalWidth > 0);
-    }, `.card:has(a[href="#/m/${memorialId}"]) img.cover`, { timeout: 15_000 });
+    await page.waitForFunction(
+      (sel: string) => {
+        const i = document.querySelector(sel) as { complete: boolean; naturalWidth: number } | null;
+        return Boolean(i?.complete && i.naturalWidth > 0);
+      },
+      `.card:has(a[href="#/m/${memorialId}"]) img.cover`,
+      { timeout: 15_000 },
+    );
     expect(await cover.getAttribute('src')).toBe(coverUrl);
     await page.locator(`.card:has(a[href="#/m/${bare.id}"]) .cover-empty`).waitFor();
     await shot(page, '05c-list-with-covers');
@@ -248,9 +283,18 @@ describe('the families page', () => {
     const until = Date.now() + 180_000;
     while (Date.now() < until) {
       if (await page.locator('#video-h').isVisible()) break;
-      const pct = await page.locator('#pct').textContent().catch(() => null);
-      const stage = await page.locator('#stage').textContent().catch(() => null);
-      const eta = await page.locator('#eta').textContent().catch(() => null);
+      const pct = await page
+        .locator('#pct')
+        .textContent()
+        .catch(() => null);
+      const stage = await page
+        .locator('#stage')
+        .textContent()
+        .catch(() => null);
+      const eta = await page
+        .locator('#eta')
+        .textContent()
+        .catch(() => null);
       if (pct) seen.add(pct);
       if (stage) stages.add(stage);
       if (eta && /left|Almost/.test(eta)) etaShown = true;
@@ -265,7 +309,10 @@ describe('the families page', () => {
     const nums = [...seen].map((s) => Number(/\d+/.exec(s)![0]));
     expect(nums.length, `percents seen: ${[...seen].join(', ')}`).toBeGreaterThanOrEqual(3);
     expect(Math.max(...nums)).toBeGreaterThan(Math.min(...nums));
-    expect([...stages].every((s) => !/_/.test(s)), [...stages].join(' | ')).toBe(true); // words, never stage ids
+    expect(
+      [...stages].every((s) => !/_/.test(s)),
+      [...stages].join(' | '),
+    ).toBe(true); // words, never stage ids
     expect(etaShown, 'an estimated time left was shown').toBe(true);
     await expect.poll(() => page.locator('#outcome').textContent()).toContain('Your memorial video is ready');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('video-h');
@@ -317,7 +364,16 @@ describe('the families page', () => {
     page.on('request', collect);
     await page.getByRole('button', { name: 'Make this transition again' }).click();
     await page.locator('#progress').waitFor();
-    await expect.poll(() => page.locator('#outcome').textContent().catch(() => ''), { timeout: 90_000, interval: 300 }).toContain('put together again');
+    await expect
+      .poll(
+        () =>
+          page
+            .locator('#outcome')
+            .textContent()
+            .catch(() => ''),
+        { timeout: 90_000, interval: 300 },
+      )
+      .toContain('put together again');
     const after = (await api.req('GET', `/projects/${memorialId}`)).body;
     expect(after.video.job_id).not.toBe(before);
     const jobs = (await api.req('GET', `/jobs?project_id=${memorialId}&limit=20`)).body.items as Array<{ type: string; status: string }>;
@@ -348,7 +404,14 @@ describe('the families page', () => {
   });
 
   it('stops a second memorial mid-run and says so', async () => {
-    const p = await api.project({ title: '할머니를 기억하며', subject_name: '김영희', born: '1941', died: '2026', transition_style: 'classic', transition_seconds: 6 });
+    const p = await api.project({
+      title: '할머니를 기억하며',
+      subject_name: '김영희',
+      born: '1941',
+      died: '2026',
+      transition_style: 'classic',
+      transition_seconds: 6,
+    });
     for (const f of PHOTOS) expect((await api.upload(p.id, [{ path: f }])).status).toBe(201);
     await page.goto(`${base}/#/m/${p.id}`);
     await page.getByRole('heading', { level: 1, name: '할머니를 기억하며' }).waitFor();
@@ -360,7 +423,11 @@ describe('the families page', () => {
     await expect.poll(async () => (await api.req('GET', `/projects/${p.id}/assets`)).body.items.length).toBe(2);
     await page.getByRole('button', { name: 'Make the memorial video' }).click();
     await page.locator('#progress').waitFor();
-    await page.waitForFunction(() => /^[1-9]/.test(document.querySelector('#pct')?.textContent ?? '') || !/Waiting/.test(document.querySelector('#stage')?.textContent ?? 'Waiting'), null, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => /^[1-9]/.test(document.querySelector('#pct')?.textContent ?? '') || !/Waiting/.test(document.querySelector('#stage')?.textContent ?? 'Waiting'),
+      null,
+      { timeout: 30_000 },
+    );
     await page.getByRole('button', { name: 'Stop making the video' }).click();
     await page.locator('#outcome.notice-canceled').waitFor({ timeout: 30_000 });
     expect(await page.locator('#outcome').textContent()).toContain('you can make the video again');

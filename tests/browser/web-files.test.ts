@@ -32,7 +32,16 @@ describe('the family page files', () => {
         todo.push(new URL(spec, `http://x${url}`).pathname);
       }
     }
-    expect([...seen]).toEqual(expect.arrayContaining(['/web/memorial/view.js', '/web/views/list.js', '/vendor/preact.js', '/vendor/hooks.js', '/vendor/htm.js', '/vendor/htm-preact.js']));
+    expect([...seen]).toEqual(
+      expect.arrayContaining([
+        '/web/memorial/view.js',
+        '/web/views/list.js',
+        '/vendor/preact.js',
+        '/vendor/hooks.js',
+        '/vendor/htm.js',
+        '/vendor/htm-preact.js',
+      ]),
+    );
     // One copy of Preact: hooks and htm's binding import the same file as the page does.
     for (const f of ['/vendor/hooks.js', '/vendor/htm-preact.js']) expect(importsOf(await (await get(f)).text()), f).toContain('/vendor/preact.js');
   });
@@ -45,7 +54,18 @@ describe('the family page files', () => {
   });
 
   it('answer 404 for any name not listed at start-up, in subfolders too', async () => {
-    for (const bad of ['/web/memorial%2F..%2Fapp.js', '/web/memorial/..%2F..%2Fsrc%2Fweb.ts', '/web/memorial/', '/web/memorial', '/web/lib/.x.js', '/vendor/preact.mjs', '/vendor/..%2Fweb%2Fapp.js', '/vendor/%2e%2e/package.json', '/vendor/', '/web/%E0%A4%A'])
+    for (const bad of [
+      '/web/memorial%2F..%2Fapp.js',
+      '/web/memorial/..%2F..%2Fsrc%2Fweb.ts',
+      '/web/memorial/',
+      '/web/memorial',
+      '/web/lib/.x.js',
+      '/vendor/preact.mjs',
+      '/vendor/..%2Fweb%2Fapp.js',
+      '/vendor/%2e%2e/package.json',
+      '/vendor/',
+      '/web/%E0%A4%A',
+    ])
       expect((await get(bad)).status, bad).toBe(404);
   });
 

@@ -36,9 +36,21 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 
-export const BEHAVIOURS = ['ok', 'refuse', 'http_500', 'queue_stuck', 'hang', 'drop_ws', 'exec_error', 'wrong_frames', 'black', 'mismatch_end', 'frozen'] as const;
+export const BEHAVIOURS = [
+  'ok',
+  'refuse',
+  'http_500',
+  'queue_stuck',
+  'hang',
+  'drop_ws',
+  'exec_error',
+  'wrong_frames',
+  'black',
+  'mismatch_end',
+  'frozen',
+] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];
 
 type Node = { class_type: string; inputs: Record<string, unknown> };
@@ -181,12 +193,24 @@ export class ComfyStandin {
     if (m === 'GET' && p === '/system_stats') {
       if (!this.healthy) return send(res, 500, { error: 'unhealthy (test double told so)' });
       return send(res, 200, {
-        system: { os: process.platform, comfyui_version: 'TEST-DOUBLE', python_version: 'none', embedded_python: false, ram_total: os.totalmem(), ram_free: os.freemem() },
+        system: {
+          os: process.platform,
+          comfyui_version: 'TEST-DOUBLE',
+          python_version: 'none',
+          embedded_python: false,
+          ram_total: os.totalmem(),
+          ram_free: os.freemem(),
+        },
         devices: [{ name: 'cpu (test double)', type: 'cpu', index: null, vram_total: 0, vram_free: 0, torch_vram_total: 0, torch_vram_free: 0 }],
       });
     }
     if (m === 'POST' && p === '/upload/image') {
-      const form = await new Request('http://x/upload', { method: 'POST', headers: req.headers as Record<string, string>, body: Readable.toWeb(req) as ReadableStream, duplex: 'half' } as RequestInit).formData();
+      const form = await new Request('http://x/upload', {
+        method: 'POST',
+        headers: req.headers as Record<string, string>,
+        body: Readable.toWeb(req) as ReadableStream,
+        duplex: 'half',
+      } as RequestInit).formData();
       const file = form.get('image');
       if (!(file instanceof File)) return send(res, 400, 'no image');
       const name = path.basename(file.name || `upload-${randomUUID()}.png`);
@@ -204,7 +228,10 @@ export class ComfyStandin {
     }
     if (m === 'GET' && p === '/queue') {
       const item = (x: Prompt) => [x.number, x.id, x.workflow, { client_id: x.clientId }, ['16']];
-      return send(res, 200, { queue_running: this.running ? [item(this.running)] : [], queue_pending: this.prompts.filter((x) => x.state === 'pending').map(item) });
+      return send(res, 200, {
+        queue_running: this.running ? [item(this.running)] : [],
+        queue_pending: this.prompts.filter((x) => x.state === 'pending').map(item),
+      });
     }
     if (m === 'POST' && p === '/queue') {
       const body = (await readJson(req)) as { delete?: string[]; clear?: boolean };
@@ -229,7 +256,8 @@ export class ComfyStandin {
       const name = u.searchParams.get('filename') ?? '';
       const sub = u.searchParams.get('subfolder') ?? '';
       const type = u.searchParams.get('type') ?? 'output';
-      if (!name || name.includes('..') || sub.includes('..') || name.startsWith('/') || !['output', 'input', 'temp'].includes(type)) return send(res, 400, 'bad name');
+      if (!name || name.includes('..') || sub.includes('..') || name.startsWith('/') || !['output', 'input', 'temp'].includes(type))
+        return send(res, 400, 'bad name');
       const file = path.join(this.dir, type, sub, name);
       const st = await stat(file).catch(() => null);
       if (!st) return send(res, 404, 'not found');
@@ -266,15 +294,39 @@ export class ComfyStandin {
     if (behaviour === 'refuse')
       return refuse(400, {
         error: { type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation', details: '', extra_info: {} },
-        node_errors: { '1': { errors: [{ type: 'value_not_in_list', message: 'Value not in list', details: "unet_name: 'wan2.1_flf2v_720p_14B_fp16.safetensors' not in [] (test double)", extra_info: {} }], dependent_outputs: ['16'], class_type: 'UNETLoader' } },
+        node_errors: {
+          '1': {
+            errors: [
+              {
+                type: 'value_not_in_list',
+                message: 'Value not in list',
+                details: "unet_name: 'wan2.1_flf2v_720p_14B_fp16.safetensors' not in [] (test double)",
+                extra_info: {},
+              },
+            ],
+            dependent_outputs: ['16'],
+            class_type: 'UNETLoader',
+          },
+        },
       });
     const errors = validateWorkflow(b.prompt, path.join(this.dir, 'input'));
     if (typeof errors === 'string') return refuse(400, { error: { type: 'invalid_prompt', message: errors, details: '', extra_info: {} }, node_errors: {} });
     if (Object.keys(errors).length)
-      return refuse(400, { error: { type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation', details: '', extra_info: {} }, node_errors: errors });
+      return refuse(400, {
+        error: { type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation', details: '', extra_info: {} },
+        node_errors: errors,
+      });
     const id = b.prompt_id ?? randomUUID();
     submission.prompt_id = id;
-    const p: Prompt = { id, number: this.counter++, clientId: b.client_id ?? '', workflow: b.prompt!, behaviour, state: 'pending', parked: behaviour === 'queue_stuck' };
+    const p: Prompt = {
+      id,
+      number: this.counter++,
+      clientId: b.client_id ?? '',
+      workflow: b.prompt!,
+      behaviour,
+      state: 'pending',
+      parked: behaviour === 'queue_stuck',
+    };
     this.prompts.push(p);
     const delay = this.answerDelayMs;
     this.answerDelayMs = 0;
@@ -299,7 +351,18 @@ export class ComfyStandin {
       try {
         await this.execute(next);
       } catch (e) {
-        this.finish(next, 'error', [['execution_error', { prompt_id: next.id, node_id: '14', node_type: 'VAEDecode', exception_type: 'RuntimeError', exception_message: String((e as Error).message).slice(0, 500) }]]);
+        this.finish(next, 'error', [
+          [
+            'execution_error',
+            {
+              prompt_id: next.id,
+              node_id: '14',
+              node_type: 'VAEDecode',
+              exception_type: 'RuntimeError',
+              exception_message: String((e as Error).message).slice(0, 500),
+            },
+          ],
+        ]);
       }
       this.running = null;
       this.broadcast(null, 'status', { status: { exec_info: { queue_remaining: this.queueRemaining() } } });
@@ -316,10 +379,11 @@ export class ComfyStandin {
       interrupted = true;
       onInterrupt();
     };
-    const pause = (ms: number) => new Promise<void>((r) => {
-      const t = setTimeout(r, ms);
-      onInterrupt = () => (clearTimeout(t), r());
-    });
+    const pause = (ms: number) =>
+      new Promise<void>((r) => {
+        const t = setTimeout(r, ms);
+        onInterrupt = () => (clearTimeout(t), r());
+      });
     const started = Date.now();
     this.broadcast(cid, 'execution_start', { prompt_id: p.id, timestamp: started });
     this.broadcast(cid, 'execution_cached', { nodes: [], prompt_id: p.id, timestamp: started });
@@ -334,9 +398,19 @@ export class ComfyStandin {
         if (p.behaviour === 'drop_ws' && v === 2) for (const ws of this.sockets.get(cid) ?? []) ws.terminate();
         if (p.behaviour === 'hang' && v === 2) while (!interrupted && !this.stopped) await pause(60_000);
         if (p.behaviour === 'exec_error' && v === 3) {
-          const err = { prompt_id: p.id, node_id: id, node_type: 'KSampler', exception_type: 'torch.OutOfMemoryError', exception_message: 'Allocation on device would exceed allowed memory (test double)', traceback: [] };
+          const err = {
+            prompt_id: p.id,
+            node_id: id,
+            node_type: 'KSampler',
+            exception_type: 'torch.OutOfMemoryError',
+            exception_message: 'Allocation on device would exceed allowed memory (test double)',
+            traceback: [],
+          };
           this.broadcast(cid, 'execution_error', err);
-          this.finish(p, 'error', [['execution_start', { prompt_id: p.id }], ['execution_error', err]]);
+          this.finish(p, 'error', [
+            ['execution_start', { prompt_id: p.id }],
+            ['execution_error', err],
+          ]);
           return;
         }
       }
@@ -345,7 +419,10 @@ export class ComfyStandin {
     if (interrupted) {
       const data = { prompt_id: p.id, node_id: sampler, node_type: 'KSampler', executed: [] };
       this.broadcast(cid, 'execution_interrupted', data);
-      this.finish(p, 'interrupted', [['execution_start', { prompt_id: p.id }], ['execution_interrupted', data]]);
+      this.finish(p, 'interrupted', [
+        ['execution_start', { prompt_id: p.id }],
+        ['execution_interrupted', data],
+      ]);
       return;
     }
     const out = await this.render(p);
@@ -355,7 +432,14 @@ export class ComfyStandin {
     p.history = {
       prompt: [p.number, p.id, p.workflow, { client_id: cid }, [save]],
       outputs: { [save]: output },
-      status: { status_str: 'success', completed: true, messages: [['execution_start', { prompt_id: p.id }], ['execution_success', { prompt_id: p.id }]] },
+      status: {
+        status_str: 'success',
+        completed: true,
+        messages: [
+          ['execution_start', { prompt_id: p.id }],
+          ['execution_success', { prompt_id: p.id }],
+        ],
+      },
       meta: { [save]: { node_id: save, display_node: save } },
     };
     p.state = 'success';
@@ -365,7 +449,11 @@ export class ComfyStandin {
 
   private finish(p: Prompt, state: 'error' | 'interrupted', messages: Array<[string, unknown]>): void {
     p.state = state;
-    p.history = { prompt: [p.number, p.id, p.workflow, { client_id: p.clientId }, []], outputs: {}, status: { status_str: 'error', completed: false, messages } };
+    p.history = {
+      prompt: [p.number, p.id, p.workflow, { client_id: p.clientId }, []],
+      outputs: {},
+      status: { status_str: 'error', completed: false, messages },
+    };
   }
 
   /** The "model": ffmpeg crossfades image A into image B (or misbehaves as planned). */
@@ -391,13 +479,34 @@ export class ComfyStandin {
     let graph = `${still(0)}[a];${still(1)}[b];[a][b]${fade}[m];[m]`;
     if (p.behaviour === 'mismatch_end') graph = `${still(0)},split[a][a2];[a2]hflip[b];[a][b]${fade}[m];[1]nullsink;[m]`;
     if (p.behaviour === 'frozen') graph = `${still(0)}[m];[1]nullsink;[m]`;
-    graph += p.behaviour === 'black' ? `drawbox=c=black:t=fill:enable='between(n,${Math.round(L * 0.4)},${Math.round(L * 0.6)})',format=yuv420p[v]` : 'format=yuv420p[v]';
+    graph +=
+      p.behaviour === 'black'
+        ? `drawbox=c=black:t=fill:enable='between(n,${Math.round(L * 0.4)},${Math.round(L * 0.6)})',format=yuv420p[v]`
+        : 'format=yuv420p[v]';
     await execa('ffmpeg', [
-      '-hide_banner', '-nostdin', '-y', '-loglevel', 'error',
-      '-i', a,
-      '-i', b,
-      '-filter_complex', graph, '-map', '[v]', '-frames:v', String(L),
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '14', '-r', String(fps),
+      '-hide_banner',
+      '-nostdin',
+      '-y',
+      '-loglevel',
+      'error',
+      '-i',
+      a,
+      '-i',
+      b,
+      '-filter_complex',
+      graph,
+      '-map',
+      '[v]',
+      '-frames:v',
+      String(L),
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-crf',
+      '14',
+      '-r',
+      String(fps),
       path.join(this.dir, 'output', subfolder, filename),
     ]);
     return { filename, subfolder };
@@ -423,13 +532,16 @@ function validateWorkflow(w: Workflow | undefined, inputDir: string): string | R
       if (String(i.image).includes('..') || !existsSync(f)) err(id, n, 'Invalid image file', `image: ${String(i.image)}`);
     }
     if (n.class_type === 'WanFirstLastFrameToVideo') {
-      for (const k of ['width', 'height']) if (!Number.isInteger(i[k]) || (i[k] as number) % 16 !== 0) err(id, n, 'Value not a multiple of 16', `${k}: ${String(i[k])}`);
+      for (const k of ['width', 'height'])
+        if (!Number.isInteger(i[k]) || (i[k] as number) % 16 !== 0) err(id, n, 'Value not a multiple of 16', `${k}: ${String(i[k])}`);
       if (!Number.isInteger(i.length) || (i.length as number) % 4 !== 1) err(id, n, 'Length must be 4n+1', `length: ${String(i.length)}`);
     }
-    if (n.class_type === 'KSampler' && (!Number.isInteger(i.seed) || (i.seed as number) < 0 || (i.seed as number) > 2 ** 64)) err(id, n, 'Bad seed', `seed: ${String(i.seed)}`);
+    if (n.class_type === 'KSampler' && (!Number.isInteger(i.seed) || (i.seed as number) < 0 || (i.seed as number) > 2 ** 64))
+      err(id, n, 'Bad seed', `seed: ${String(i.seed)}`);
     if (n.class_type === 'CreateVideo' && !(Number(i.fps) > 0)) err(id, n, 'Bad fps', `fps: ${String(i.fps)}`);
   }
-  if (!Object.values(w).some((n) => n.class_type === 'WanFirstLastFrameToVideo')) return 'no WanFirstLastFrameToVideo node (the test double only makes first/last-frame clips)';
+  if (!Object.values(w).some((n) => n.class_type === 'WanFirstLastFrameToVideo'))
+    return 'no WanFirstLastFrameToVideo node (the test double only makes first/last-frame clips)';
   if (!Object.values(w).some((n) => n.class_type === 'SaveVideo')) return 'Prompt has no outputs';
   return errors;
 }
@@ -449,7 +561,10 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
 
 // Started directly: serve on the given port (default 8188) until killed.
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const plan = (process.env.COMFY_STANDIN_PLAN ?? '').split(',').map((s) => s.trim()).filter(Boolean) as Behaviour[];
+  const plan = (process.env.COMFY_STANDIN_PLAN ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) as Behaviour[];
   const s = new ComfyStandin({ plan, stepMs: Number(process.env.COMFY_STANDIN_STEP_MS ?? 60) });
   const url = await s.start(Number(process.argv[2] ?? 8188), process.env.COMFY_STANDIN_HOST ?? '127.0.0.1');
   console.log(`TEST DOUBLE of ComfyUI listening on ${url} (not a model server)`);

@@ -4,8 +4,8 @@
 import net from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ok, testClient, type TestClient } from '../lib/api.js';
-import { extraProbes, judge, operationsOf, probesFor, seededRandom, type Finding, type KnownIds, type OpenApiDoc, type Probe } from '../lib/fuzz.js';
+import { ok, type TestClient, testClient } from '../lib/api.js';
+import { extraProbes, type Finding, judge, type KnownIds, type OpenApiDoc, operationsOf, type Probe, probesFor, seededRandom } from '../lib/fuzz.js';
 import { Stack, type StackEnv } from '../lib/stack.js';
 
 const SEED = Number(process.env.MT_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -23,7 +23,9 @@ beforeAll(async () => {
   // The gateway alone: fuzzing the API needs no workers (jobs it creates stay queued).
   e = await stack.start({ services: ['gateway'], env: { MT_MAX_UPLOAD_BYTES: String(UPLOAD_LIMIT), LOG_LEVEL: 'warn' } });
   api = testClient(e.url);
-  photo = await sharp({ create: { width: 120, height: 90, channels: 3, background: '#7a8' } }).png().toBuffer();
+  photo = await sharp({ create: { width: 120, height: 90, channels: 3, background: '#7a8' } })
+    .png()
+    .toBuffer();
   const project = await api.project({ title: 'Fuzz target' });
   const uploaded = ok(await api.uploadFiles(project.id, [{ name: 'a.png', data: Buffer.from(photo), type: 'image/png' }]));
   const job = ok(await api.POST('/api/v1/jobs/test', { body: {} }));
@@ -54,7 +56,12 @@ async function send(p: Probe, attempt = 1): Promise<Finding | null> {
     // A pooled keep-alive socket that the server closed after refusing an oversized body: the
     // client's race, so send again (a gateway that died is caught by the checks after the run).
     if (attempt < 4 && /ECONNRESET|UND_ERR_SOCKET|EPIPE/.test(`${cause?.code}`)) return send(p, attempt + 1);
-    return { label: `${p.label} (no answer: ${(err as Error).message}: ${cause?.code ?? ''} ${cause?.message ?? ''})`, request: `${p.method} ${p.url}`, status: 0, body: '' };
+    return {
+      label: `${p.label} (no answer: ${(err as Error).message}: ${cause?.code ?? ''} ${cause?.message ?? ''})`,
+      request: `${p.method} ${p.url}`,
+      status: 0,
+      body: '',
+    };
   }
 }
 
@@ -106,7 +113,10 @@ describe('fuzzing every operation of /openapi.json', () => {
     expect((await fetch(`${e.url}/healthz`)).status).toBe(200);
     expect((await api.raw('GET', `/projects/${ids.project_id}`)).status).toBe(200);
     console.log(`fuzz: ${probes.length} of ${all.length} requests over ${ops.length} operations (${covered.size} labels), ${findings.length} findings`);
-    const report = findings.slice(0, 40).map((f) => `  ${f.status} ${f.label}\n      ${f.request.slice(0, 160)}\n      ${f.body.slice(0, 200)}`).join('\n');
+    const report = findings
+      .slice(0, 40)
+      .map((f) => `  ${f.status} ${f.label}\n      ${f.request.slice(0, 160)}\n      ${f.body.slice(0, 200)}`)
+      .join('\n');
     expect(findings, `seed ${SEED}: ${findings.length} bad answers\n${report}`).toHaveLength(0);
   }, 120_000);
 });

@@ -2,9 +2,9 @@
 // again from the project's clips. Nothing waits on the browser: the test only sends the request and
 // then watches the job, as a family that closed the tab would find it later.
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ffprobe } from '@mt/media';
-import { ok, testClient, type Job, type Project, type TestClient } from '../lib/api.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Job, ok, type Project, type TestClient, testClient } from '../lib/api.js';
 import { CORPUS, Stack } from '../lib/stack.js';
 
 const stack = new Stack();
@@ -15,13 +15,22 @@ let firstRun: Job;
 const PHOTOS = ['kodak/kodim23.png', 'kodak/kodim04.png', 'everyday_cc0/coffee_michetti_cc0.png'].map((p) => path.join(CORPUS, 'photos', p));
 
 const remake = (from: string, to: string, style?: 'classic') =>
-  api.POST('/api/v1/projects/{project_id}/remake', { params: { path: { project_id: project.id } }, body: { from_asset_id: from, to_asset_id: to, ...(style ? { style } : {}) } });
-const childrenOf = async (pipelineId: string) => ok(await api.GET('/api/v1/jobs', { params: { query: { project_id: project.id, limit: 100 } } })).items.filter((j) => j.parent_job_id === pipelineId);
+  api.POST('/api/v1/projects/{project_id}/remake', {
+    params: { path: { project_id: project.id } },
+    body: { from_asset_id: from, to_asset_id: to, ...(style ? { style } : {}) },
+  });
+const childrenOf = async (pipelineId: string) =>
+  ok(await api.GET('/api/v1/jobs', { params: { query: { project_id: project.id, limit: 100 } } })).items.filter((j) => j.parent_job_id === pipelineId);
 
 beforeAll(async () => {
   api = testClient((await stack.start()).url);
   project = await api.project({ transition_style: 'classic', subject_name: 'Remake' });
-  photoIds = ok(await api.uploadFiles(project.id, PHOTOS.map((p) => ({ path: p })))).items.map((a) => a.id);
+  photoIds = ok(
+    await api.uploadFiles(
+      project.id,
+      PHOTOS.map((p) => ({ path: p })),
+    ),
+  ).items.map((a) => a.id);
   const run = ok(await api.POST('/api/v1/projects/{project_id}/run', { params: { path: { project_id: project.id } } }));
   firstRun = await api.waitJob(run.id, 180_000);
   expect(firstRun.status).toBe('succeeded');
@@ -36,8 +45,16 @@ describe('POST /projects/{id}/remake', () => {
     expect(far.response.status).toBe(404);
     expect(far.error).toMatchObject({ error: { code: 'not_found' } });
     const fresh = await api.project();
-    const ids = ok(await api.uploadFiles(fresh.id, PHOTOS.slice(0, 2).map((p) => ({ path: p })))).items.map((a) => a.id);
-    const noVideo = await api.POST('/api/v1/projects/{project_id}/remake', { params: { path: { project_id: fresh.id } }, body: { from_asset_id: ids[0]!, to_asset_id: ids[1]! } });
+    const ids = ok(
+      await api.uploadFiles(
+        fresh.id,
+        PHOTOS.slice(0, 2).map((p) => ({ path: p })),
+      ),
+    ).items.map((a) => a.id);
+    const noVideo = await api.POST('/api/v1/projects/{project_id}/remake', {
+      params: { path: { project_id: fresh.id } },
+      body: { from_asset_id: ids[0]!, to_asset_id: ids[1]! },
+    });
     expect(noVideo.response.status).toBe(409);
   });
 

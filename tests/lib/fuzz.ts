@@ -127,27 +127,103 @@ export function sampleValid(s: Schema | undefined, rng: Rng, ids: KnownIds, name
 
 /** Values of every other type, and strings Postgres cannot hold: each replaces a field in turn. */
 export const WRONG_VALUES: readonly unknown[] = [
-  123, -1, 0, 1.5, 1e308, true, false, null, [], {}, [1, 'two'], { nested: { deep: 1 } }, '', ' ', 'a'.repeat(10_000),
-  '\u0000', 'before\u0000after', '\ud800', 'emoji 😀 名前', "x' OR '1'='1", '../../etc/passwd', '<script>alert(1)</script>',
+  123,
+  -1,
+  0,
+  1.5,
+  1e308,
+  true,
+  false,
+  null,
+  [],
+  {},
+  [1, 'two'],
+  { nested: { deep: 1 } },
+  '',
+  ' ',
+  'a'.repeat(10_000),
+  '\u0000',
+  'before\u0000after',
+  '\ud800',
+  'emoji 😀 名前',
+  "x' OR '1'='1",
+  '../../etc/passwd',
+  '<script>alert(1)</script>',
 ];
 
 /** Path ids a client might send by mistake or on purpose (already percent-encoded where they must be). */
 export const ODD_IDS: readonly string[] = [
-  '%00', 'abc%00def', '..', '%2e%2e', '..%2f..%2fetc%2fpasswd', 'x'.repeat(5_000), '%C3%84%C3%96%E5%90%8D', '%F0%9F%98%80',
-  "1'%20OR%20'1'%3D'1", '1%3Bdrop%20table%20projects%3B--', '%ff', '%', '%ed%a0%80', '-1', '0', '99999999999999999999999',
-  '00000000-0000-0000-0000-000000000000', '%20', 'null', 'undefined', '%5B%5D', '%7B%7D',
+  '%00',
+  'abc%00def',
+  '..',
+  '%2e%2e',
+  '..%2f..%2fetc%2fpasswd',
+  'x'.repeat(5_000),
+  '%C3%84%C3%96%E5%90%8D',
+  '%F0%9F%98%80',
+  "1'%20OR%20'1'%3D'1",
+  '1%3Bdrop%20table%20projects%3B--',
+  '%ff',
+  '%',
+  '%ed%a0%80',
+  '-1',
+  '0',
+  '99999999999999999999999',
+  '00000000-0000-0000-0000-000000000000',
+  '%20',
+  'null',
+  'undefined',
+  '%5B%5D',
+  '%7B%7D',
 ];
 
 /** Query values, including repeated keys (arrays) and escapes that decode to NUL or nothing valid. */
 export const ODD_QUERY_VALUES: readonly string[] = [
-  '-1', '0', '1', '201', '99999999999999999999', '1e3', '1.5', 'NaN', 'Infinity', 'abc', '', '%00', 'a%00b', '%ff', '%ed%a0%80',
-  'x'.repeat(5_000), 'eyJiYWQiOiJjdXJzb3IifQ', '%F0%9F%98%80', "'%3B--", 'null', '[]',
+  '-1',
+  '0',
+  '1',
+  '201',
+  '99999999999999999999',
+  '1e3',
+  '1.5',
+  'NaN',
+  'Infinity',
+  'abc',
+  '',
+  '%00',
+  'a%00b',
+  '%ff',
+  '%ed%a0%80',
+  'x'.repeat(5_000),
+  'eyJiYWQiOiJjdXJzb3IifQ',
+  '%F0%9F%98%80',
+  "'%3B--",
+  'null',
+  '[]',
 ];
 
 export const MALFORMED_JSON: readonly string[] = [
-  '{', '}', '{"title":', '{"title": "a",}', "{'title': 'a'}", 'nul', 'undefined', '[1,2', '"\\u0000', '{"a":"\\ud800"}',
-  '{"title":"a"}{"title":"b"}', '\u0000', '\ufeff{"title":"a"}', '1'.repeat(400), '{"__proto__":{"polluted":1},"title":"a"}',
-  '{"constructor":{"prototype":{"x":1}}}', '[]', '"just a string"', '12', 'true', 'null',
+  '{',
+  '}',
+  '{"title":',
+  '{"title": "a",}',
+  "{'title': 'a'}",
+  'nul',
+  'undefined',
+  '[1,2',
+  '"\\u0000',
+  '{"a":"\\ud800"}',
+  '{"title":"a"}{"title":"b"}',
+  '\u0000',
+  '\ufeff{"title":"a"}',
+  '1'.repeat(400),
+  '{"__proto__":{"polluted":1},"title":"a"}',
+  '{"constructor":{"prototype":{"x":1}}}',
+  '[]',
+  '"just a string"',
+  '12',
+  'true',
+  'null',
 ];
 
 export interface Probe {
@@ -169,7 +245,12 @@ export interface Finding {
 /** Checks one answer: no 5xx, and every 4xx carries the documented error body. Null when fine. */
 export async function judge(probe: Probe, res: Response): Promise<Finding | null> {
   const text = await res.text();
-  const finding = (why: string): Finding => ({ label: `${probe.label} (${why})`, request: `${probe.method} ${probe.url}`, status: res.status, body: text.slice(0, 300) });
+  const finding = (why: string): Finding => ({
+    label: `${probe.label} (${why})`,
+    request: `${probe.method} ${probe.url}`,
+    status: res.status,
+    body: text.slice(0, 300),
+  });
   if (res.status >= 500) return finding('5xx');
   if (res.status < 400) return null;
   let parsed: unknown;
@@ -194,7 +275,13 @@ export function probesFor(op: Operation, rng: Rng, ids: KnownIds): Probe[] {
   const probes: Probe[] = [];
 
   for (const name of names)
-    for (const odd of ODD_IDS) probes.push({ label: at(`odd ${name} "${odd.slice(0, 24)}"`), method: op.method, url: fillPath(op.path, { ...realPath, [name]: odd }), ...(op.bodyType === 'application/json' ? { headers: json, body: JSON.stringify(sampleValid(op.bodySchema, rng, ids)) } : {}) });
+    for (const odd of ODD_IDS)
+      probes.push({
+        label: at(`odd ${name} "${odd.slice(0, 24)}"`),
+        method: op.method,
+        url: fillPath(op.path, { ...realPath, [name]: odd }),
+        ...(op.bodyType === 'application/json' ? { headers: json, body: JSON.stringify(sampleValid(op.bodySchema, rng, ids)) } : {}),
+      });
 
   for (const p of op.params.filter((x) => x.in === 'query')) {
     for (const odd of ODD_QUERY_VALUES) probes.push({ label: at(`query ${p.name}=${odd.slice(0, 24)}`), method: op.method, url: `${url}?${p.name}=${odd}` });
@@ -224,17 +311,36 @@ function jsonBodyProbes(op: Operation, url: string, rng: Rng, ids: KnownIds): Pr
     { label: at('no content-type'), method: op.method, url, body: baseText },
     { label: at('content-type with charset latin1'), method: op.method, url, headers: { 'content-type': 'application/json; charset=latin1' }, body: baseText },
     { label: at('body as form'), method: op.method, url, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'title=a%00b' },
-    { label: at('extra fields'), method: op.method, url, headers: json, body: JSON.stringify({ ...base, extra: 'x', id: 'forced', status: 'completed', __proto__x: 1 }) },
+    {
+      label: at('extra fields'),
+      method: op.method,
+      url,
+      headers: json,
+      body: JSON.stringify({ ...base, extra: 'x', id: 'forced', status: 'completed', __proto__x: 1 }),
+    },
     { label: at('oversized body (1.5 MB)'), method: op.method, url, headers: json, body: JSON.stringify({ ...base, pad: 'x'.repeat(1_500_000) }) },
     { label: at('oversized body, chunked with no length'), method: op.method, url, headers: json, body: chunkedBody(1_200_000) },
-    { label: at('body of invalid UTF-8 bytes'), method: op.method, url, headers: json, body: new Uint8Array([0x7b, 0x22, 0x74, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc3, 0x22, 0x7d]) },
+    {
+      label: at('body of invalid UTF-8 bytes'),
+      method: op.method,
+      url,
+      headers: json,
+      body: new Uint8Array([0x7b, 0x22, 0x74, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc3, 0x22, 0x7d]),
+    },
   ];
-  for (const bad of MALFORMED_JSON) probes.push({ label: at(`malformed JSON ${JSON.stringify(bad.slice(0, 20))}`), method: op.method, url, headers: json, body: bad });
+  for (const bad of MALFORMED_JSON)
+    probes.push({ label: at(`malformed JSON ${JSON.stringify(bad.slice(0, 20))}`), method: op.method, url, headers: json, body: bad });
   for (let cut = 1; cut < baseText.length; cut += Math.max(1, Math.floor(baseText.length / 6)))
     probes.push({ label: at(`truncated body at ${cut}`), method: op.method, url, headers: json, body: baseText.slice(0, cut) });
   for (const field of Object.keys(op.bodySchema?.properties ?? {})) {
     for (const wrong of WRONG_VALUES)
-      probes.push({ label: at(`${field} = ${JSON.stringify(wrong)?.slice(0, 24)}`), method: op.method, url, headers: json, body: JSON.stringify({ ...base, [field]: wrong }) });
+      probes.push({
+        label: at(`${field} = ${JSON.stringify(wrong)?.slice(0, 24)}`),
+        method: op.method,
+        url,
+        headers: json,
+        body: JSON.stringify({ ...base, [field]: wrong }),
+      });
     if (op.bodySchema?.required?.includes(field)) {
       const { [field]: _dropped, ...rest } = base;
       probes.push({ label: at(`missing required ${field}`), method: op.method, url, headers: json, body: JSON.stringify(rest) });
@@ -269,20 +375,59 @@ export function extraProbes(ids: KnownIds, photo: Uint8Array): Probe[] {
     { label: 'upload: no body', method: 'POST', url: upload },
     { label: 'upload: JSON instead of multipart', method: 'POST', url: upload, headers: json, body: '{"files":[]}' },
     { label: 'upload: multipart without boundary', method: 'POST', url: upload, headers: { 'content-type': 'multipart/form-data' }, body: '--x\r\n\r\n' },
-    { label: 'upload: multipart with a wrong boundary', method: 'POST', url: upload, headers: { 'content-type': 'multipart/form-data; boundary=nope' }, body: '--other\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n\r\nabc\r\n--other--\r\n' },
-    { label: 'upload: truncated multipart', method: 'POST', url: upload, headers: { 'content-type': 'multipart/form-data; boundary=b' }, body: '--b\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n\x89PNG' },
+    {
+      label: 'upload: multipart with a wrong boundary',
+      method: 'POST',
+      url: upload,
+      headers: { 'content-type': 'multipart/form-data; boundary=nope' },
+      body: '--other\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n\r\nabc\r\n--other--\r\n',
+    },
+    {
+      label: 'upload: truncated multipart',
+      method: 'POST',
+      url: upload,
+      headers: { 'content-type': 'multipart/form-data; boundary=b' },
+      body: '--b\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n\x89PNG',
+    },
     { label: 'upload: empty form', method: 'POST', url: upload, body: form() },
-    { label: 'upload: a text field only', method: 'POST', url: upload, body: (() => { const f = new FormData(); f.append('files', 'not a file'); return f; })() },
+    {
+      label: 'upload: a text field only',
+      method: 'POST',
+      url: upload,
+      body: (() => {
+        const f = new FormData();
+        f.append('files', 'not a file');
+        return f;
+      })(),
+    },
     { label: 'upload: wrong field name', method: 'POST', url: upload, body: form(['photo', png(), 'a.png']) },
     { label: 'upload: zero-byte file', method: 'POST', url: upload, body: form(['files', new Blob([]), 'empty.png']) },
     { label: 'upload: text as a photo', method: 'POST', url: upload, body: form(['files', new Blob(['hello'], { type: 'image/png' }), 'a.png']) },
     { label: 'upload: NUL in the filename', method: 'POST', url: upload, body: form(['files', png(), 'a\u0000b.png']) },
     { label: 'upload: odd filename', method: 'POST', url: upload, body: form(['files', png(), `../../${'名'.repeat(300)}😀.png`]) },
     { label: 'upload: lone surrogate in the filename', method: 'POST', url: upload, body: form(['files', png(), 'a\ud800.png']) },
-    { label: 'upload: file over the upload limit', method: 'POST', url: upload, body: form(['files', new Blob([new Uint8Array(1_600_000)], { type: 'image/png' }), 'big.png']) },
+    {
+      label: 'upload: file over the upload limit',
+      method: 'POST',
+      url: upload,
+      body: form(['files', new Blob([new Uint8Array(1_600_000)], { type: 'image/png' }), 'big.png']),
+    },
   ];
-  for (const range of ['bytes=0-', 'bytes=0-0', 'bytes=-5', 'bytes=5-1', 'bytes=99999999999999-', 'bytes=0-1,2-3', 'items=0-1', 'bytes=abc', 'bytes=', 'bytes=-', 'bytes=1-99999999999999999999999'])
-    for (const what of ['video', 'poster']) probes.push({ label: `GET ${what} with Range ${range}`, method: 'GET', url: `/api/v1/projects/${ids.project_id}/${what}`, headers: { range } });
+  for (const range of [
+    'bytes=0-',
+    'bytes=0-0',
+    'bytes=-5',
+    'bytes=5-1',
+    'bytes=99999999999999-',
+    'bytes=0-1,2-3',
+    'items=0-1',
+    'bytes=abc',
+    'bytes=',
+    'bytes=-',
+    'bytes=1-99999999999999999999999',
+  ])
+    for (const what of ['video', 'poster'])
+      probes.push({ label: `GET ${what} with Range ${range}`, method: 'GET', url: `/api/v1/projects/${ids.project_id}/${what}`, headers: { range } });
   for (const odd of ODD_IDS) {
     probes.push({ label: `GET video of odd id ${odd.slice(0, 24)}`, method: 'GET', url: `/api/v1/projects/${odd}/video`, headers: { range: 'bytes=0-' } });
     probes.push({ label: `GET events of odd job id ${odd.slice(0, 24)}`, method: 'GET', url: `/api/v1/jobs/${odd}/events` });

@@ -1,6 +1,6 @@
 // A NATS server and a Postgres cluster of a test's own (the chaos suite, the outage tests), on free
 // ports, so it can stop and restart them mid-run without touching the machine's shared ones.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -78,7 +78,17 @@ export class OwnPostgres {
     await this.start();
   }
   async start(): Promise<void> {
-    this.run([path.join(this.bin, 'pg_ctl'), '-D', path.join(this.dir, 'data'), '-l', path.join(this.dir, 'log'), '-w', '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+    this.run([
+      path.join(this.bin, 'pg_ctl'),
+      '-D',
+      path.join(this.dir, 'data'),
+      '-l',
+      path.join(this.dir, 'log'),
+      '-w',
+      '-o',
+      `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      'start',
+    ]);
     await waitPort(this.port, true);
   }
   async stop(mode: 'fast' | 'immediate' = 'fast'): Promise<void> {

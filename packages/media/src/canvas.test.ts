@@ -1,5 +1,5 @@
-import sharp from 'sharp';
 import { execFileSync } from 'node:child_process';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canvasSize, makeCanvas, validateCanvas } from './canvas.js';
 import { MediaValidationError } from './errors.js';
@@ -111,7 +111,9 @@ describe('makeCanvas', () => {
 
   it('validateCanvas rejects wrong size and uniform images', async () => {
     const flat = t.file('flat.png');
-    await sharp({ create: { width: 1600, height: 900, channels: 3, background: '#808080' } }).png().toFile(flat);
+    await sharp({ create: { width: 1600, height: 900, channels: 3, background: '#808080' } })
+      .png()
+      .toFile(flat);
     await expect(validateCanvas(flat, { width: W, height: H })).rejects.toThrow(/uniform/);
     const blurred = t.file('blurred.png');
     await sharp(photo('kodak/kodim01.png')).resize(1600, 900, { fit: 'fill' }).blur(20).png().toFile(blurred);

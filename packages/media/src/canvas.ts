@@ -58,11 +58,7 @@ export interface Rect {
 }
 
 /** Size of the fitted photo inside a canvas. Pure. */
-export function fitPhoto(
-  photo: { width: number; height: number },
-  canvas: { width: number; height: number },
-  maxUpscale = MAX_CANVAS_UPSCALE,
-): Rect {
+export function fitPhoto(photo: { width: number; height: number }, canvas: { width: number; height: number }, maxUpscale = MAX_CANVAS_UPSCALE): Rect {
   const s = Math.min(canvas.width / photo.width, canvas.height / photo.height, maxUpscale);
   const width = Math.max(1, Math.min(canvas.width, Math.round(photo.width * s)));
   const height = Math.max(1, Math.min(canvas.height, Math.round(photo.height * s)));
@@ -122,8 +118,7 @@ export async function makeCanvas(opts: MakeCanvasOptions): Promise<CanvasResult>
   const size = canvasSize(width, height, headroom);
   const decodable = await decodableImagePath(input, { signal });
   try {
-    const open = () =>
-      sharp(decodable.path, { failOn: 'error', limitInputPixels: CANVAS_INPUT_PIXEL_LIMIT, sequentialRead: true });
+    const open = () => sharp(decodable.path, { failOn: 'error', limitInputPixels: CANVAS_INPUT_PIXEL_LIMIT, sequentialRead: true });
     const meta = await open().metadata();
     if (!meta.width || !meta.height) throw new MediaValidationError(`cannot read the size of ${input}`);
     const swap = (meta.orientation ?? 1) >= 5;

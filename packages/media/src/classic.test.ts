@@ -1,10 +1,10 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCanvas } from './canvas.js';
-import { readFile, writeFile } from 'node:fs/promises';
-import { buildClassicArgs, buildClassicGraph, classicTransition, CLASSIC_TRANSITIONS, movingStill, planClassic, stillInputArgs } from './classic.js';
-import { runFfmpeg } from './ffmpeg.js';
-import { MediaValidationError } from './errors.js';
+import { buildClassicArgs, buildClassicGraph, CLASSIC_TRANSITIONS, classicTransition, movingStill, planClassic, stillInputArgs } from './classic.js';
 import { validateClip } from './compare.js';
+import { MediaValidationError } from './errors.js';
+import { runFfmpeg } from './ffmpeg.js';
 import { jerkQuantile, makeDotCanvas, trackDots } from './smoothness.js';
 import { photo, tempDir } from './testkit.js';
 
@@ -45,8 +45,20 @@ describe('planClassic', () => {
     expect(graph).not.toMatch(/zoompan|perspective/);
     expect(args.slice(args.indexOf('-frames:v'), args.indexOf('-frames:v') + 2)).toEqual(['-frames:v', '120']);
     // the same graph goes through a script file for long clips
-    const scripted = buildClassicArgs({ plan, from: 'a.png', to: 'b.png', output: 'o.mp4', width: W, height: H, canvas: { width: 1600, height: 900 }, graphScript: 'g.txt' });
-    expect(scripted.slice(scripted.indexOf('-filter_complex_script'), scripted.indexOf('-filter_complex_script') + 2)).toEqual(['-filter_complex_script', 'g.txt']);
+    const scripted = buildClassicArgs({
+      plan,
+      from: 'a.png',
+      to: 'b.png',
+      output: 'o.mp4',
+      width: W,
+      height: H,
+      canvas: { width: 1600, height: 900 },
+      graphScript: 'g.txt',
+    });
+    expect(scripted.slice(scripted.indexOf('-filter_complex_script'), scripted.indexOf('-filter_complex_script') + 2)).toEqual([
+      '-filter_complex_script',
+      'g.txt',
+    ]);
   });
   it('falls back to perspective when the canvas leaves no resample path', () => {
     const plan = planClassic({ seconds: 2, fps: 30, seed: 1, headroom: 1.25 });
@@ -66,7 +78,20 @@ describe('the perspective fallback', () => {
       const chain = movingStill({ index: 0, frames: 8, fps: FPS, move: { zoom, panX: 0.5, panY: -0.3 }, direction: 'away', canvas, width: 512, height: 288 });
       expect(chain).toMatch(/perspective=/);
       const out = t.file(`odd-${zoom}.gray`);
-      await runFfmpeg([...stillInputArgs(still, FPS), '-filter_complex', `${chain}[v]`, '-map', '[v]', '-frames:v', '2', '-f', 'rawvideo', '-pix_fmt', 'gray', out]);
+      await runFfmpeg([
+        ...stillInputArgs(still, FPS),
+        '-filter_complex',
+        `${chain}[v]`,
+        '-map',
+        '[v]',
+        '-frames:v',
+        '2',
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'gray',
+        out,
+      ]);
       const bytes = await readFile(out);
       return [bytes.subarray(0, 512 * 288), bytes.subarray(512 * 288)] as const;
     };
@@ -81,14 +106,26 @@ describe('classicTransition', () => {
   it('4 s 720p: exact frames, shared profile, starts on A and ends on B', async () => {
     const out = t.file('ab.mp4');
     const seen: number[] = [];
-    const plan = await classicTransition({ from: t.file('a.png'), to: t.file('b.png'), output: out, seconds: 4, fps: FPS, width: W, height: H, seed: 'ab', onProgress: (f) => seen.push(f) });
+    const plan = await classicTransition({
+      from: t.file('a.png'),
+      to: t.file('b.png'),
+      output: out,
+      seconds: 4,
+      fps: FPS,
+      width: W,
+      height: H,
+      seed: 'ab',
+      onProgress: (f) => seen.push(f),
+    });
     expect(plan.frames).toBe(120);
     expect(seen.at(-1)).toBe(1);
     const r = await validateClip(out, { frames: 120, fps: FPS, width: W, height: H, first: t.file('a.png'), last: t.file('b.png'), minSsim: 0.95 });
     expect(r.firstSsim).toBeGreaterThan(0.95);
     expect(r.lastSsim).toBeGreaterThan(0.95);
     // and the reverse does not match: validateClip really compares
-    await expect(validateClip(out, { frames: 120, fps: FPS, width: W, height: H, first: t.file('b.png') })).rejects.toSatisfy((e) => e instanceof MediaValidationError && e.check === 'first_frame');
+    await expect(validateClip(out, { frames: 120, fps: FPS, width: W, height: H, first: t.file('b.png') })).rejects.toSatisfy(
+      (e) => e instanceof MediaValidationError && e.check === 'first_frame',
+    );
     await expect(validateClip(out, { frames: 121, fps: FPS, width: W, height: H })).rejects.toThrow(/120 frames/);
     await expect(validateClip(out, { frames: 120, fps: 25, width: W, height: H })).rejects.toMatchObject({ check: 'encode_profile' });
   }, 60_000);
@@ -118,7 +155,21 @@ describe('classicTransition', () => {
     const graph = t.file('graph.txt');
     await writeFile(graph, buildClassicGraph({ plan, width: W, height: H, canvas: { width: 1600, height: 900 } }));
     const out = t.file('dots.mkv');
-    await runFfmpeg([...stillInputArgs(dots, FPS), ...stillInputArgs(dots, FPS), '-filter_complex_script', graph, '-map', '[v]', '-frames:v', String(plan.frames), '-fps_mode', 'passthrough', '-c:v', 'ffv1', out]);
+    await runFfmpeg([
+      ...stillInputArgs(dots, FPS),
+      ...stillInputArgs(dots, FPS),
+      '-filter_complex_script',
+      graph,
+      '-map',
+      '[v]',
+      '-frames:v',
+      String(plan.frames),
+      '-fps_mode',
+      'passthrough',
+      '-c:v',
+      'ffv1',
+      out,
+    ]);
     const a = await trackDots(out, W, H, 0, plan.offsetFrames);
     const b = await trackDots(out, W, H, plan.offsetFrames + plan.transitionFrames, plan.frames);
     const jerk = Math.max(jerkQuantile(a), jerkQuantile(b));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { throwIfAborted } from './errors.js';
 import { runFfmpeg } from './ffmpeg.js';
-import { kenBurnsChain, perspectiveFilter, randomMove, seededRandom, type Move } from './motion.js';
+import { kenBurnsChain, type Move, perspectiveFilter, randomMove, seededRandom } from './motion.js';
 import { encodeProfile, TO_BT709_YUV, toOutputSize } from './profile.js';
 import { probeImageSize } from './still.js';
 
@@ -93,7 +93,14 @@ export function movingStill(p: {
   interpolation?: 'linear' | 'cubic' | undefined;
 }): string {
   const interp = p.interpolation ?? 'cubic';
-  const kb = kenBurnsChain({ move: p.move, canvas: p.canvas, output: { width: p.width, height: p.height }, frames: p.frames, direction: p.direction, interpolation: interp });
+  const kb = kenBurnsChain({
+    move: p.move,
+    canvas: p.canvas,
+    output: { width: p.width, height: p.height },
+    frames: p.frames,
+    direction: p.direction,
+    interpolation: interp,
+  });
   const loop = `loop=loop=${p.frames - 1}:size=1:start=0,settb=1/${p.fps},setpts=N`;
   if (kb) return `[${p.index}:v]${TO_BT709_YUV},${kb.prepare},${loop},${kb.perFrame}`;
   return (
@@ -116,9 +123,7 @@ export function buildClassicGraph(p: {
   const common = { fps, canvas, width, height, interpolation: p.interpolation };
   const a = movingStill({ ...common, index: 0, frames: plan.aFrames, move: plan.a, direction: 'away' });
   const b = movingStill({ ...common, index: 1, frames: plan.bFrames, move: plan.b, direction: 'back' });
-  const x =
-    `[a][b]xfade=transition=${plan.transition}:duration=${plan.transitionFrames / fps}:offset=${plan.offsetFrames / fps},` +
-    `format=yuv420p[v]`;
+  const x = `[a][b]xfade=transition=${plan.transition}:duration=${plan.transitionFrames / fps}:offset=${plan.offsetFrames / fps},` + `format=yuv420p[v]`;
   return `${a}[a];\n${b}[b];\n${x}`;
 }
 
@@ -140,8 +145,10 @@ export function buildClassicArgs(p: {
     ...stillInputArgs(p.from, plan.fps),
     ...stillInputArgs(p.to, plan.fps),
     ...graph,
-    '-map', '[v]',
-    '-frames:v', String(plan.frames),
+    '-map',
+    '[v]',
+    '-frames:v',
+    String(plan.frames),
     ...encodeProfile({ width, height, fps: plan.fps }),
     p.output,
   ];

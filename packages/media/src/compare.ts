@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAbortError, MediaValidationError, type ValidationCheck } from './errors.js';
-import { ffprobe, runFfmpeg, type ProbeStream } from './ffmpeg.js';
+import { ffprobe, type ProbeStream, runFfmpeg } from './ffmpeg.js';
 
 /** Luma (BT.709, limited range) of one video frame or one image, scaled to width×height. */
 export async function extractLuma(
@@ -32,7 +32,7 @@ export async function extractLuma(
     const data = await readFile(out);
     const frame = width * height;
     if (data.length < frame) throw new MediaValidationError(`no frame ${String(which)} in ${source}`);
-    return new Uint8Array(data.buffer, data.byteOffset + data.length - frame - ((data.length % frame) || 0), frame);
+    return new Uint8Array(data.buffer, data.byteOffset + data.length - frame - (data.length % frame || 0), frame);
   } finally {
     await rm(dir, { recursive: true, force: true }).catch(() => {});
   }
@@ -47,18 +47,29 @@ export function ssimGray(a: Uint8Array, b: Uint8Array, width: number, height: nu
   let n = 0;
   for (let y = 0; y + win <= height; y += 4) {
     for (let x = 0; x + win <= width; x += 4) {
-      let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+      let sa = 0,
+        sb = 0,
+        saa = 0,
+        sbb = 0,
+        sab = 0;
       for (let j = 0; j < win; j++) {
         const o = (y + j) * width + x;
         for (let i = 0; i < win; i++) {
           const p = a[o + i]!;
           const q = b[o + i]!;
-          sa += p; sb += q; saa += p * p; sbb += q * q; sab += p * q;
+          sa += p;
+          sb += q;
+          saa += p * p;
+          sbb += q * q;
+          sab += p * q;
         }
       }
       const N = win * win;
-      const ma = sa / N, mb = sb / N;
-      const va = saa / N - ma * ma, vb = sbb / N - mb * mb, cov = sab / N - ma * mb;
+      const ma = sa / N,
+        mb = sb / N;
+      const va = saa / N - ma * ma,
+        vb = sbb / N - mb * mb,
+        cov = sab / N - ma * mb;
       total += ((2 * ma * mb + C1) * (2 * cov + C2)) / ((ma * ma + mb * mb + C1) * (va + vb + C2));
       n++;
     }
@@ -122,7 +133,11 @@ export async function validateClip(path: string, o: ValidateClipOptions): Promis
     if (isAbortError(err)) throw err;
     throw new MediaValidationError(`clip is not readable: ${(err as Error).message}`, { cause: err, check: 'unreadable' });
   }
-  const v = checkVideoStream(probe.streams.find((s) => s.codec_type === 'video'), o, 'clip');
+  const v = checkVideoStream(
+    probe.streams.find((s) => s.codec_type === 'video'),
+    o,
+    'clip',
+  );
   if (Number(v.nb_frames) !== o.frames) fail(`clip has ${v.nb_frames} frames, expected ${o.frames}`, 'frame_count');
   if (probe.streams.some((s) => s.codec_type === 'audio')) fail('clip has an audio stream; clips must be video only', 'audio');
   const size = { width: o.width, height: o.height };

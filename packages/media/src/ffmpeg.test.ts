@@ -74,10 +74,10 @@ describe('runFfmpeg', () => {
 
   it('abort kills ffmpeg quickly and waits for it to exit', async () => {
     const ac = new AbortController();
-    const run = runFfmpeg(
-      ['-f', 'lavfi', '-i', 'testsrc2=s=1280x720:r=30:d=600', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'null', '-'],
-      { signal: ac.signal, durationSeconds: 600 },
-    );
+    const run = runFfmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=1280x720:r=30:d=600', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'null', '-'], {
+      signal: ac.signal,
+      durationSeconds: 600,
+    });
     await new Promise((r) => setTimeout(r, 700));
     expect(childFfmpegPids().length).toBe(1);
     const t0 = performance.now();

@@ -215,11 +215,7 @@ export interface ProbeResult {
  * ffprobe a file: parsed JSON of streams and format. `countFrames` decodes the video to count its
  * frames (for files from elsewhere); our own MP4 encodes state theirs in `nb_frames`.
  */
-export async function ffprobe(
-  path: string,
-  signal?: AbortSignal,
-  opts: { countFrames?: boolean } = {},
-): Promise<ProbeResult> {
+export async function ffprobe(path: string, signal?: AbortSignal, opts: { countFrames?: boolean } = {}): Promise<ProbeResult> {
   const args = ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format'];
   if (opts.countFrames) args.push('-count_frames', '-select_streams', 'v:0');
   args.push('-i', path);

@@ -6,11 +6,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { movingStill, stillInputArgs } from './classic.js';
 import { throwIfAborted } from './errors.js';
 import { runFfmpeg } from './ffmpeg.js';
 import { randomMove, seededRandom } from './motion.js';
 import { encodeProfile } from './profile.js';
-import { movingStill, stillInputArgs } from './classic.js';
 import { probeImageSize } from './still.js';
 
 export interface Epilogue {
@@ -62,7 +62,10 @@ export function epilogueSvg(e: Epilogue, width: number, height: number): string 
 
 /** Render the epilogue card to an RGBA PNG of the output size. */
 export async function renderEpilogueCard(e: Epilogue, width: number, height: number, output: string): Promise<void> {
-  await sharp(Buffer.from(epilogueSvg(e, width, height)), { density: 72 }).resize(width, height).png().toFile(output);
+  await sharp(Buffer.from(epilogueSvg(e, width, height)), { density: 72 })
+    .resize(width, height)
+    .png()
+    .toFile(output);
 }
 
 export interface LastClipPlan {

@@ -47,7 +47,14 @@ export function cropAt(move: Move, e: number, cw: number, ch: number): { x0: num
  * perspective filter for a move on a canvas of cw×ch over `frames` frames. e=0 is neutral framing
  * (the whole canvas); e=1 is zoomed by (1+zoom) with the crop drifted by pan within the spare room.
  */
-export function perspectiveFilter(move: Move, cw: number, ch: number, frames: number, direction: 'away' | 'back', interpolation: 'linear' | 'cubic' = 'cubic'): string {
+export function perspectiveFilter(
+  move: Move,
+  cw: number,
+  ch: number,
+  frames: number,
+  direction: 'away' | 'back',
+  interpolation: 'linear' | 'cubic' = 'cubic',
+): string {
   const E = easeExpr(frames, direction);
   const Z = `(1+${num(move.zoom)}*${E})`;
   // x0 = CW/2 (1+px)(1-1/Z), x1 = CW/2 ((1+px) + (1-px)/Z); same for y

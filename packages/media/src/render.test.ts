@@ -36,7 +36,15 @@ describe('lastClip', () => {
 
   it('starts on the canvas, shows the card, ends black; exact frames', async () => {
     const out = t.file('last.mp4');
-    const plan = await lastClip({ from: t.file('b.png'), output: out, seconds: 3, fps: FPS, width: W, height: H, epilogue: { name: '김영희', born: '1938', died: '2024' } });
+    const plan = await lastClip({
+      from: t.file('b.png'),
+      output: out,
+      seconds: 3,
+      fps: FPS,
+      width: W,
+      height: H,
+      epilogue: { name: '김영희', born: '1938', died: '2024' },
+    });
     expect(plan.frames).toBe(90);
     const r = await validateClip(out, { frames: 90, fps: FPS, width: W, height: H, first: t.file('b.png') });
     expect(r.firstSsim).toBeGreaterThan(0.95);

@@ -2,9 +2,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { checkVideoStream } from './compare.js';
 import { isAbortError, MediaValidationError, throwIfAborted } from './errors.js';
 import { ffprobe, runFfmpeg } from './ffmpeg.js';
-import { checkVideoStream } from './compare.js';
 
 /**
  * Music: AAC-LC stereo 48 kHz at YouTube's recommended bitrate. The `fast` coder takes a third less
@@ -104,18 +104,31 @@ export async function makeSoundtrack(opts: {
 export async function finalizeVideo(opts: { video: string; soundtrack: string; output: string; signal?: AbortSignal }): Promise<void> {
   throwIfAborted(opts.signal);
   const { seconds } = await videoDuration(opts.video, opts.signal);
-  await runFfmpeg(['-i', opts.video, '-i', opts.soundtrack, '-map', '0:v:0', '-map', '1:a:0', '-c', 'copy', '-t', seconds.toFixed(6), ...MP4_UPLOAD_ARGS, opts.output], {
-    signal: opts.signal,
-  });
+  await runFfmpeg(
+    ['-i', opts.video, '-i', opts.soundtrack, '-map', '0:v:0', '-map', '1:a:0', '-c', 'copy', '-t', seconds.toFixed(6), ...MP4_UPLOAD_ARGS, opts.output],
+    {
+      signal: opts.signal,
+    },
+  );
 }
 
 /** A JPEG poster frame at `atSeconds` (full-range, BT.601 as JPEG viewers expect). */
 export async function makePoster(opts: { video: string; output: string; atSeconds: number; signal?: AbortSignal }): Promise<void> {
   await runFfmpeg(
     [
-      '-ss', String(Math.max(0, opts.atSeconds)), '-i', opts.video,
-      '-vf', 'scale=in_color_matrix=bt709:in_range=tv:out_color_matrix=bt601:out_range=pc,format=yuvj420p',
-      '-frames:v', '1', '-q:v', '2', '-update', '1', opts.output,
+      '-ss',
+      String(Math.max(0, opts.atSeconds)),
+      '-i',
+      opts.video,
+      '-vf',
+      'scale=in_color_matrix=bt709:in_range=tv:out_color_matrix=bt601:out_range=pc,format=yuvj420p',
+      '-frames:v',
+      '1',
+      '-q:v',
+      '2',
+      '-update',
+      '1',
+      opts.output,
     ],
     { signal: opts.signal },
   );
@@ -134,14 +147,17 @@ export async function validateVideo(
     throw new MediaValidationError(`video is not readable: ${(err as Error).message}`, { cause: err, check: 'unreadable' });
   }
   if (!/mp4/.test(p.format.format_name ?? '')) throw new MediaValidationError(`container ${p.format.format_name}, expected mp4`);
-  const v = checkVideoStream(p.streams.find((s) => s.codec_type === 'video'), o, 'video');
+  const v = checkVideoStream(
+    p.streams.find((s) => s.codec_type === 'video'),
+    o,
+    'video',
+  );
   const expected = o.expectFrames / o.fps;
   const frame = 1 / o.fps;
   const vDur = Number(v.duration ?? p.format.duration);
   if (!(Math.abs(vDur - expected) <= frame + 1e-6))
     throw new MediaValidationError(`video lasts ${vDur.toFixed(3)}s, expected ${expected.toFixed(3)}s (±1 frame)`);
-  if (v.nb_frames && Number(v.nb_frames) !== o.expectFrames)
-    throw new MediaValidationError(`video has ${v.nb_frames} frames, expected ${o.expectFrames}`);
+  if (v.nb_frames && Number(v.nb_frames) !== o.expectFrames) throw new MediaValidationError(`video has ${v.nb_frames} frames, expected ${o.expectFrames}`);
   const a = p.streams.find((s) => s.codec_type === 'audio');
   if (!a && o.requireAudio) throw new MediaValidationError('video has no audio track');
   if (a) {

@@ -4,7 +4,7 @@
  * of |p[n+1] - 2p[n] + p[n-1]| — the frame-to-frame change in camera motion, in px/frame².
  * zoompan's whole-pixel crop rounding shows up here as ~0.5–1 px/frame²; smooth motion is < 0.1.
  */
-import { readFile, rm, mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -23,15 +23,28 @@ export async function makeDotCanvas(output: string, width: number, height: numbe
   const r = Math.round(height / 60);
   const circles = DOTS.map(([fx, fy]) => `<circle cx="${fx * width}" cy="${fy * height}" r="${r}" fill="white"/>`).join('');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="#202020"/>${circles}</svg>`;
-  await sharp(Buffer.from(svg)).blur(r / 2).png().toFile(output);
+  await sharp(Buffer.from(svg))
+    .blur(r / 2)
+    .png()
+    .toFile(output);
 }
 
 /** Decode frames [start, end) of a video to greyscale and track the four dots. */
-export async function trackDots(video: string, width: number, height: number, start: number, end: number, signal?: AbortSignal): Promise<Array<Array<[number, number]>>> {
+export async function trackDots(
+  video: string,
+  width: number,
+  height: number,
+  start: number,
+  end: number,
+  signal?: AbortSignal,
+): Promise<Array<Array<[number, number]>>> {
   const dir = await mkdtemp(join(tmpdir(), 'mt-smooth-'));
   try {
     const raw = join(dir, 'frames.gray');
-    await runFfmpeg(['-i', video, '-vf', `select='between(n,${start},${end - 1})',extractplanes=y`, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'gray', raw], { signal });
+    await runFfmpeg(
+      ['-i', video, '-vf', `select='between(n,${start},${end - 1})',extractplanes=y`, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'gray', raw],
+      { signal },
+    );
     const data = await readFile(raw);
     const frameSize = width * height;
     const frames = Math.floor(data.length / frameSize);

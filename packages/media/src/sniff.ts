@@ -33,16 +33,12 @@ function isAdts(b: Uint8Array, i = 0): boolean {
 /** Identify a file from its first bytes (at least SNIFF_BYTES recommended). Undefined if unknown. */
 export function sniff(b: Uint8Array): Sniffed | undefined {
   if (b.length < 4) return undefined;
-  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff)
-    return { kind: 'photo', format: 'jpeg', contentType: 'image/jpeg', ext: 'jpg' };
+  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return { kind: 'photo', format: 'jpeg', contentType: 'image/jpeg', ext: 'jpg' };
   if (b[0] === 0x89 && ascii(b, 1, 3) === 'PNG' && b[4] === 0x0d && b[5] === 0x0a)
     return { kind: 'photo', format: 'png', contentType: 'image/png', ext: 'png' };
-  if (ascii(b, 0, 6) === 'GIF87a' || ascii(b, 0, 6) === 'GIF89a')
-    return { kind: 'photo', format: 'gif', contentType: 'image/gif', ext: 'gif' };
-  if (ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WEBP')
-    return { kind: 'photo', format: 'webp', contentType: 'image/webp', ext: 'webp' };
-  if (ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WAVE')
-    return { kind: 'audio', format: 'wav', contentType: 'audio/wav', ext: 'wav' };
+  if (ascii(b, 0, 6) === 'GIF87a' || ascii(b, 0, 6) === 'GIF89a') return { kind: 'photo', format: 'gif', contentType: 'image/gif', ext: 'gif' };
+  if (ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WEBP') return { kind: 'photo', format: 'webp', contentType: 'image/webp', ext: 'webp' };
+  if (ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WAVE') return { kind: 'audio', format: 'wav', contentType: 'audio/wav', ext: 'wav' };
   if ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a && b[3] === 0x00) || (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0x00 && b[3] === 0x2a))
     return { kind: 'photo', format: 'tiff', contentType: 'image/tiff', ext: 'tiff' };
   if (ascii(b, 4, 4) === 'ftyp') {
@@ -57,8 +53,7 @@ export function sniff(b: Uint8Array): Sniffed | undefined {
     if (HEIC_BRANDS.has(brands[0]!)) return hasAvif && !hasHevc ? { ...avif } : { ...heic };
     if (hasHevc) return { ...heic };
     if (hasAvif) return { ...avif };
-    if (brands.some((x) => AUDIO_MP4_BRANDS.has(x)))
-      return { kind: 'audio', format: 'm4a', contentType: 'audio/mp4', ext: 'm4a' };
+    if (brands.some((x) => AUDIO_MP4_BRANDS.has(x))) return { kind: 'audio', format: 'm4a', contentType: 'audio/mp4', ext: 'm4a' };
     // isom / mp42 / 3gp...: could be audio-only or a video; ffprobe decides
     return { kind: 'video-or-audio', format: 'mp4', contentType: 'audio/mp4', ext: 'm4a' };
   }

@@ -1,8 +1,9 @@
 /** Test helpers (not exported from index). */
+
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { crc32, deflateSync } from 'node:zlib';
 
 export const CORPUS = process.env.MT_CORPUS ?? '/work/shared/corpus';

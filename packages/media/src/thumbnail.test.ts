@@ -78,13 +78,17 @@ describe('makeThumbnail', () => {
 
   // HEIC (iPhones) is decoded through heif-convert; heif-enc makes one here where libheif's tools are installed.
   const heifEnc = existsSync('/usr/bin/heif-enc');
-  it.skipIf(!heifEnc)('an iPhone HEIC photo gets a thumbnail too', async () => {
-    const heic = t.file('photo.heic');
-    execFileSync('heif-enc', ['-q', '50', '-o', heic, photo('kodak/kodim02.png')], { stdio: 'ignore' });
-    const r = await makeThumbnail({ input: heic, output: t.file('heic.webp') });
-    expect([r.width, r.height]).toEqual([320, 213]);
-    expect((await sharp(r.path).stats()).channels[0]!.stdev).toBeGreaterThan(10);
-  }, 60_000); // heif-enc alone took 13 s on this 2-core machine while other tests ran
+  it.skipIf(!heifEnc)(
+    'an iPhone HEIC photo gets a thumbnail too',
+    async () => {
+      const heic = t.file('photo.heic');
+      execFileSync('heif-enc', ['-q', '50', '-o', heic, photo('kodak/kodim02.png')], { stdio: 'ignore' });
+      const r = await makeThumbnail({ input: heic, output: t.file('heic.webp') });
+      expect([r.width, r.height]).toEqual([320, 213]);
+      expect((await sharp(r.path).stats()).channels[0]!.stdev).toBeGreaterThan(10);
+    },
+    60_000,
+  ); // heif-enc alone took 13 s on this 2-core machine while other tests ran
 
   it('a pixel bomb is refused from its header, fast, with no file written', async () => {
     const bomb = t.file('bomb.png');

@@ -1,10 +1,10 @@
-import sharp from 'sharp';
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnsupportedMediaError } from './errors.js';
-import { inspectUpload } from './upload.js';
 import { bombPng, MUSIC, photo, tempDir } from './testkit.js';
+import { inspectUpload } from './upload.js';
 
 let t: Awaited<ReturnType<typeof tempDir>>;
 beforeAll(async () => {
@@ -24,7 +24,11 @@ async function reject(path: string) {
 describe('inspectUpload', () => {
   it('accepts a real JPEG', async () => {
     expect(await inspectUpload(photo('people_pd/louis_armstrong_gottlieb.jpg'), limits)).toEqual({
-      kind: 'photo', contentType: 'image/jpeg', ext: 'jpg', width: 886, height: 1217,
+      kind: 'photo',
+      contentType: 'image/jpeg',
+      ext: 'jpg',
+      width: 886,
+      height: 1217,
     });
   });
 
@@ -52,7 +56,9 @@ describe('inspectUpload', () => {
 
   it('a picture smaller than 16 pixels on a side is refused (422)', async () => {
     const p = t.file('pixel.png');
-    await sharp({ create: { width: 12, height: 400, channels: 3, background: '#884422' } }).png().toFile(p);
+    await sharp({ create: { width: 12, height: 400, channels: 3, background: '#884422' } })
+      .png()
+      .toFile(p);
     const e = await reject(p);
     expect([e.httpStatus, e.code]).toEqual([422, 'photo_too_small']);
     expect(e.reason).toMatch(/too small to show: 12×400 pixels/);

@@ -5,8 +5,8 @@
  */
 import { stat } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
-import { UnsupportedMediaError, isAbortError, throwIfAborted } from './errors.js';
 import { decodableImagePath } from './canvas.js';
+import { isAbortError, throwIfAborted, UnsupportedMediaError } from './errors.js';
 import { ffprobe } from './ffmpeg.js';
 import { readHead, sniff } from './sniff.js';
 
@@ -33,10 +33,7 @@ export const REASONS = {
 const unsupported = () => new UnsupportedMediaError('unsupported_media_type', REASONS.unknown, 415);
 const mp = (px: number) => Math.round((px / 1e6) * 10) / 10;
 
-export async function inspectUpload(
-  path: string,
-  opts: { maxPixels: number; maxAudioSeconds?: number; signal?: AbortSignal },
-): Promise<UploadInfo> {
+export async function inspectUpload(path: string, opts: { maxPixels: number; maxAudioSeconds?: number; signal?: AbortSignal }): Promise<UploadInfo> {
   throwIfAborted(opts.signal);
   const st = await stat(path);
   if (st.size === 0) throw new UnsupportedMediaError('empty_file', REASONS.empty, 422);
@@ -46,12 +43,7 @@ export async function inspectUpload(
   return inspectAudio(path, kind.contentType, kind.ext, opts);
 }
 
-async function inspectPhoto(
-  path: string,
-  contentType: string,
-  ext: string,
-  opts: { maxPixels: number; signal?: AbortSignal },
-): Promise<UploadInfo> {
+async function inspectPhoto(path: string, contentType: string, ext: string, opts: { maxPixels: number; signal?: AbortSignal }): Promise<UploadInfo> {
   // Header first: size check costs milliseconds even for a 30000×30000 bomb.
   let meta: Metadata;
   try {
@@ -68,11 +60,7 @@ async function inspectPhoto(
     );
   const pixels = meta.width * meta.height;
   if (pixels > opts.maxPixels)
-    throw new UnsupportedMediaError(
-      'photo_too_large',
-      `this photo is too large: ${mp(pixels)} megapixels, the limit is ${mp(opts.maxPixels)}`,
-      422,
-    );
+    throw new UnsupportedMediaError('photo_too_large', `this photo is too large: ${mp(pixels)} megapixels, the limit is ${mp(opts.maxPixels)}`, 422);
   throwIfAborted(opts.signal);
   // Full decode, once: truncated or corrupt data fails here. stats() reads every pixel without
   // keeping a full-size buffer. HEIC goes through heif-convert (no HEVC decoder in sharp here).
@@ -100,12 +88,7 @@ async function inspectPhoto(
   };
 }
 
-async function inspectAudio(
-  path: string,
-  contentType: string,
-  ext: string,
-  opts: { maxAudioSeconds?: number; signal?: AbortSignal },
-): Promise<UploadInfo> {
+async function inspectAudio(path: string, contentType: string, ext: string, opts: { maxAudioSeconds?: number; signal?: AbortSignal }): Promise<UploadInfo> {
   let probe;
   try {
     probe = await ffprobe(path, opts.signal);

@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { S3ServiceException } from '@aws-sdk/client-s3';
-import { objectKeys, RESOLUTION_SIZE, type AssetRef, type Resolution } from '@mt/contracts';
-import { CANVAS_VERSION, FfmpegError, isAbortError, makeCanvas, MediaValidationError, UnsupportedMediaError, validateCanvas } from '@mt/media';
+import { type AssetRef, objectKeys, RESOLUTION_SIZE, type Resolution } from '@mt/contracts';
+import { CANVAS_VERSION, FfmpegError, isAbortError, MediaValidationError, makeCanvas, UnsupportedMediaError, validateCanvas } from '@mt/media';
 import { JobFailure } from './errors.js';
 import { isStorageUnavailable, type Storage } from './storage.js';
 

@@ -1,25 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { connect, headers as natsHeaders, nanos, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { type BusNames, busNames, type CommandEnvelope, HEADER_JOB_ID, HEADER_TRACE_ID, type JobEvent, JobType } from '@mt/contracts';
 import {
   AckPolicy,
   DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
   jetstream,
   jetstreamManager,
   RetentionPolicy,
   StorageType,
-  type JetStreamClient,
-  type JetStreamManager,
 } from '@nats-io/jetstream';
-import {
-  busNames,
-  HEADER_JOB_ID,
-  HEADER_TRACE_ID,
-  JobType,
-  type BusNames,
-  type CommandEnvelope,
-  type JobEvent,
-} from '@mt/contracts';
+import { connect, type MsgHdrs, type NatsConnection, nanos, headers as natsHeaders } from '@nats-io/transport-node';
 import { config } from './config.js';
 import type { Logger } from './logger.js';
 import { traceparentFor } from './telemetry.js';

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobType } from '@mt/contracts';
-import { connectBus, ensureTopology, type Bus } from './bus.js';
+import { type Bus, connectBus, ensureTopology } from './bus.js';
 import { createLogger, type Logger } from './logger.js';
 import { Storage } from './storage.js';
-import { useProcessTempDir } from './tempdir.js';
 import { startTelemetry, stopTelemetry } from './telemetry.js';
-import { startWorker, type Handlers, type Worker } from './worker.js';
+import { useProcessTempDir } from './tempdir.js';
+import { type Handlers, startWorker, type Worker } from './worker.js';
 
 /** Retries a start-up step until it works, logging why it waits (a dependency still coming up). */
 export async function retryUntil<T>(what: string, log: Logger, fn: () => Promise<T>, tries = 60): Promise<T> {

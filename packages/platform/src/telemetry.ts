@@ -1,4 +1,4 @@
-import { context, propagation, trace, type Context, type Span } from '@opentelemetry/api';
+import { type Context, context, propagation, type Span, trace } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type Command, JOB_RESULTS, type JobError, type JobResults, type JobType, parseCommand, type STAGES, type Stage } from '@mt/contracts';
 import type { JsMsg } from '@nats-io/jetstream';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
-import { JOB_RESULTS, parseCommand, type Command, type JobError, type JobResults, type JobType, type Stage, type STAGES } from '@mt/contracts';
-import { headersToRecord, isCancelRequested, isJobFinished, publishEvent, WORKER_ID, type Bus, type EventInput } from './bus.js';
-import { config } from './config.js';
 import { asJobFailure } from './artifacts.js';
+import { type Bus, type EventInput, headersToRecord, isCancelRequested, isJobFinished, publishEvent, WORKER_ID } from './bus.js';
+import { config } from './config.js';
 import { JobCanceled, JobFailure } from './errors.js';
 import { jobLogger, type Logger } from './logger.js';
 import { Storage } from './storage.js';
@@ -126,7 +126,15 @@ export async function startWorker(opts: {
       return;
     }
     if (attempt > config.maxDeliver) {
-      await emit({ ...base, kind: 'failed', error: { code: 'attempts_exhausted', message: `The ${type} step was tried ${attempt - 1} times and its worker stopped each time. Please run it again.`, stage: null } });
+      await emit({
+        ...base,
+        kind: 'failed',
+        error: {
+          code: 'attempts_exhausted',
+          message: `The ${type} step was tried ${attempt - 1} times and its worker stopped each time. Please run it again.`,
+          stage: null,
+        },
+      });
       msg.term('attempts exhausted');
       return;
     }
@@ -169,7 +177,13 @@ export async function startWorker(opts: {
           if (percent - lastPercent < 1 && now - lastProgressAt < 1_000) return;
           lastPercent = percent;
           lastProgressAt = now;
-          void emit({ ...base, kind: 'progress', stage: currentStage, progress_percent: Math.min(100, Math.max(0, percent)), detail_message: detail ?? null }).catch(() => {});
+          void emit({
+            ...base,
+            kind: 'progress',
+            stage: currentStage,
+            progress_percent: Math.min(100, Math.max(0, percent)),
+            detail_message: detail ?? null,
+          }).catch(() => {});
         },
       };
       const handler = handlers[type] as JobHandler<JobType>;

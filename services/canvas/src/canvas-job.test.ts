@@ -4,12 +4,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { type AssetRef, type Command, objectKeys } from '@mt/contracts';
+import { CANVAS_VERSION } from '@mt/media';
+import { config, createLogger, ensureCanvas, type JobContext, JobFailure, Storage, storeCanvas } from '@mt/platform';
 import S3rver from 's3rver';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { objectKeys, type AssetRef, type Command } from '@mt/contracts';
-import { CANVAS_VERSION } from '@mt/media';
-import { config, createLogger, ensureCanvas, JobFailure, storeCanvas, Storage, type JobContext } from '@mt/platform';
 import { runCanvasJob } from './canvas-job.js';
 
 const CORPUS = process.env.MT_CORPUS ?? '/work/shared/corpus';
@@ -38,7 +38,13 @@ afterAll(async () => {
 async function canvasContext(jobPhotos: AssetRef[]) {
   const stages: { stage: string; detail?: string | undefined }[] = [];
   const ctx: JobContext<'canvas'> = {
-    cmd: { job_id: 'job-1', trace_id: '0'.repeat(32), type: 'canvas', attempt: 1, payload: { project_id: projectId, photos: jobPhotos, resolution: '720p', fps: 30 } } satisfies Command<'canvas'>,
+    cmd: {
+      job_id: 'job-1',
+      trace_id: '0'.repeat(32),
+      type: 'canvas',
+      attempt: 1,
+      payload: { project_id: projectId, photos: jobPhotos, resolution: '720p', fps: 30 },
+    } satisfies Command<'canvas'>,
     signal: new AbortController().signal,
     log: createLogger('canvas-job-test'),
     dir: await mkdtemp(path.join(work, 'job-')),
@@ -92,7 +98,9 @@ describe('canvases made by one function', () => {
     // What the code before versioned keys stored: a canvas at the unversioned key.
     const { ctx } = await canvasContext(photos);
     const stale = path.join(ctx.dir, 'stale.png');
-    await sharp({ create: { width: 1600, height: 900, channels: 3, background: '#ff0000' } }).png().toFile(stale);
+    await sharp({ create: { width: 1600, height: 900, channels: 3, background: '#ff0000' } })
+      .png()
+      .toFile(stale);
     const photo = { asset_id: 'old1', key: photos[0]!.key, content_type: 'image/png' };
     await storage.putFile(`projects/${projectId}/canvases/old1-720p.png`, stale, 'image/png');
     const got = await ensureCanvas(storage, { projectId, photo, resolution: '720p' }, { dir: ctx.dir });

@@ -1,6 +1,6 @@
 import os from 'node:os';
+import { asJobFailure, canvasKey, JobFailure, type JobHandler, storeCanvas } from '@mt/platform';
 import pMap from 'p-map';
-import { asJobFailure, canvasKey, JobFailure, storeCanvas, type JobHandler } from '@mt/platform';
 
 /** Photos made into canvases at once: PNG decoding and encoding run on one thread per image. */
 const CANVAS_CONCURRENCY = Math.max(1, Math.min(4, os.availableParallelism()));

@@ -1,7 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import type { Bus, Logger, Storage } from '@mt/platform';
-import { accessMiddleware, openAccess, type AccessPolicy } from './access.js';
+import { bodyLimit } from 'hono/body-limit';
+import { type AccessPolicy, accessMiddleware, openAccess } from './access.js';
 import type { Repositories } from './db/index.js';
 import { mountDocs } from './docs.js';
 import { errorResponse, onError } from './http-errors.js';
@@ -43,7 +43,10 @@ export function createGateway(d: GatewayDeps) {
   app.use('*', async (c, next) => {
     const t0 = performance.now();
     await next();
-    metrics.httpDuration.observe({ method: c.req.method, route: c.req.routePath ?? 'unmatched', status: String(c.res.status) }, (performance.now() - t0) / 1000);
+    metrics.httpDuration.observe(
+      { method: c.req.method, route: c.req.routePath ?? 'unmatched', status: String(c.res.status) },
+      (performance.now() - t0) / 1000,
+    );
   });
   // JSON bodies are small; uploads stream past this limit on their own path.
   app.use('/api/v1/*', async (c, next) => {
@@ -70,7 +73,12 @@ export function createGateway(d: GatewayDeps) {
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     // 3.1 allows an SPDX-style `identifier`, which the generator's 3.0-era type does not know.
-    info: { title: 'MemorialTube API', version: '1.2.0', description: 'Photos in, a memorial video out.', license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' } as { name: string } },
+    info: {
+      title: 'MemorialTube API',
+      version: '1.2.0',
+      description: 'Photos in, a memorial video out.',
+      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' } as { name: string },
+    },
     servers: [{ url: '/', description: 'This gateway' }],
     // No credentials yet: every operation is open until accounts and share links (issue 10) arrive.
     security: [],

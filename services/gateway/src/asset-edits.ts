@@ -1,7 +1,7 @@
-import type { Storage, Logger } from '@mt/platform';
-import { transaction, type AssetRow, type Repositories } from './db/index.js';
-import { ApiError, projectBusy } from './http-errors.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Logger, Storage } from '@mt/platform';
+import { type AssetRow, type Repositories, transaction } from './db/index.js';
+import { ApiError, projectBusy } from './http-errors.js';
 
 // Changes to a memorial's photos: never while a job is making it (its inputs must not change under it).
 

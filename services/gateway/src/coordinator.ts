@@ -1,8 +1,19 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { JOB_RESULTS, type JobError, type JobResults, type JobType, type Stage } from '@mt/contracts';
-import { DEFERRED, JobFailure, makeEvent, type JobContext, type JobHandler, type Logger } from '@mt/platform';
-import { enqueueJob, transaction, type JobView, type Repositories } from './db/index.js';
-import { clipKeys, lastClipPayload, pairIndex, pairSeed, pipelineProgress, planFor, renderPayload, stepLabel, transitionPayload, type PipelinePlan } from './pipeline-plan.js';
+import { DEFERRED, type JobContext, JobFailure, type JobHandler, type Logger, makeEvent } from '@mt/platform';
+import { enqueueJob, type JobView, type Repositories, transaction } from './db/index.js';
+import {
+  clipKeys,
+  lastClipPayload,
+  type PipelinePlan,
+  pairIndex,
+  pairSeed,
+  pipelineProgress,
+  planFor,
+  renderPayload,
+  stepLabel,
+  transitionPayload,
+} from './pipeline-plan.js';
 import type { Applied } from './projector.js';
 
 type PipelineEvent = { stage?: Stage; progress_percent?: number; detail_message?: string; result?: JobResults['pipeline']; error?: JobError };
@@ -88,7 +99,15 @@ export class Coordinator {
 
     const ensure = async (key: string, type: JobType, payload: Record<string, unknown>) => {
       if (byKey.has(key)) return;
-      await enqueueJob(this.repos, em, { type, projectId: plan.project_id, parentJobId: pipelineId, stepKey: key, traceId: pipeline.trace_id, params: payload, payload });
+      await enqueueJob(this.repos, em, {
+        type,
+        projectId: plan.project_id,
+        parentJobId: pipelineId,
+        stepKey: key,
+        traceId: pipeline.trace_id,
+        params: payload,
+        payload,
+      });
     };
     await ensure('canvas', 'canvas', { project_id: plan.project_id, photos: plan.photos, resolution: plan.resolution, fps: plan.fps });
     if (byKey.get('canvas')?.status !== 'succeeded') return;
@@ -108,7 +127,14 @@ export class Coordinator {
     if (steps.some((s) => s === null)) return;
     const made = steps as NonNullable<(typeof steps)[number]>[];
 
-    await ensure('render', 'render', renderPayload(plan, made.map((s) => s.clip.clip_key)));
+    await ensure(
+      'render',
+      'render',
+      renderPayload(
+        plan,
+        made.map((s) => s.clip.clip_key),
+      ),
+    );
     const render = byKey.get('render');
     if (render?.status !== 'succeeded') return;
 
@@ -119,7 +145,14 @@ export class Coordinator {
       duration_seconds: r.duration_seconds,
       size_bytes: r.size_bytes,
       frames: r.frames,
-      transitions: made.map((s) => ({ step: s.key, job_id: s.job_id, provider: s.clip.provider, attempts: s.clip.attempts, fallback_reason: s.clip.fallback_reason, reused: s.reused })),
+      transitions: made.map((s) => ({
+        step: s.key,
+        job_id: s.job_id,
+        provider: s.clip.provider,
+        attempts: s.clip.attempts,
+        fallback_reason: s.clip.fallback_reason,
+        reused: s.reused,
+      })),
     };
     await this.emit(em, pipeline, 'progress', { stage: 'pipeline_done', progress_percent: 100, detail_message: 'Your memorial video is ready' });
     await this.emit(em, pipeline, 'succeeded', { stage: 'pipeline_done', progress_percent: 100, result });
@@ -128,8 +161,10 @@ export class Coordinator {
   private async finishBroken(em: EntityManager, pipeline: JobView, broken: JobView, children: JobView[]): Promise<void> {
     const others = children.filter((c) => c.status === 'queued' || c.status === 'running');
     for (const c of others) await this.repos.outbox.add(em, { kind: 'cancel', body: { job_id: c.id, trace_id: c.trace_id } });
-    for (const c of others.filter((o) => o.status === 'queued')) await this.emit(em, c, 'canceled', { stage: 'canceled', detail_message: 'Canceled: another step failed' });
-    if (broken.status === 'canceled') return this.emit(em, pipeline, 'canceled', { stage: 'canceled', detail_message: `${stepLabel(broken.step_key!)} was canceled` });
+    for (const c of others.filter((o) => o.status === 'queued'))
+      await this.emit(em, c, 'canceled', { stage: 'canceled', detail_message: 'Canceled: another step failed' });
+    if (broken.status === 'canceled')
+      return this.emit(em, pipeline, 'canceled', { stage: 'canceled', detail_message: `${stepLabel(broken.step_key!)} was canceled` });
     const err = broken.error;
     const error: JobError = {
       code: 'child_failed',

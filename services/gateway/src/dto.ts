@@ -24,7 +24,13 @@ export function projectDto(p: ProjectView): Project {
     photo_count: p.photo_count,
     active_job_id: p.active_job_id,
     video: p.video
-      ? { job_id: p.video.job_id, url: p.video.url, poster_url: p.video.poster_url ?? null, duration_seconds: p.video.duration_seconds, size_bytes: p.video.size_bytes }
+      ? {
+          job_id: p.video.job_id,
+          url: p.video.url,
+          poster_url: p.video.poster_url ?? null,
+          duration_seconds: p.video.duration_seconds,
+          size_bytes: p.video.size_bytes,
+        }
       : null,
     cover_url: p.cover_asset_id ? thumbnailUrl(p.id, p.cover_asset_id) : null,
     created_at: iso(p.created_at)!,

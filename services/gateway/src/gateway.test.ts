@@ -1,8 +1,9 @@
 // The gateway built in process by createGateway (the same factory main.ts calls) over a real Postgres,
 // with no bus and no file store: what the HTTP layer decides on its own.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import type { Storage } from '@mt/platform';
-import { openAccess, type AccessPolicy } from './access.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AccessPolicy, openAccess } from './access.js';
 import { createGateway } from './app.js';
 import { notFound } from './http-errors.js';
 import { freshDatabase, testLog } from './test-support.js';
@@ -13,9 +14,23 @@ const unused = async () => {
   throw new Error('not in this test');
 };
 const gateway = (access: AccessPolicy = openAccess) =>
-  createGateway({ repos: db.repos, storage: noStorage, bus: () => null, log: testLog, ready: async () => ({}), committed: () => {}, storeThumbnail: unused, ensureThumbnail: unused, access });
+  createGateway({
+    repos: db.repos,
+    storage: noStorage,
+    bus: () => null,
+    log: testLog,
+    ready: async () => ({}),
+    committed: () => {},
+    storeThumbnail: unused,
+    ensureThumbnail: unused,
+    access,
+  });
 const send = async (app: ReturnType<typeof gateway>, method: string, path: string, body?: unknown) => {
-  const res = await app.request(path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await app.request(path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json().catch(() => null)) as any };
 };
 
@@ -33,7 +48,14 @@ describe('createGateway', () => {
     for (const title of ['First', 'Second', 'Third']) {
       const r = await send(app, 'POST', '/api/v1/projects', { title, resolution: '720p' });
       expect(r.status).toBe(201);
-      expect(r.body).toMatchObject({ title, status: 'draft', photo_count: 0, cover_url: null, video: null, settings: { resolution: '720p', transition_seconds: 6 } });
+      expect(r.body).toMatchObject({
+        title,
+        status: 'draft',
+        photo_count: 0,
+        cover_url: null,
+        video: null,
+        settings: { resolution: '720p', transition_seconds: 6 },
+      });
       ids.push(r.body.id);
     }
     const seen: string[] = [];

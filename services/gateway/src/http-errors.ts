@@ -1,7 +1,7 @@
-import type { Context } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import { API_ERRORS, type ApiErrorCode } from '@mt/contracts';
 import { isStorageUnavailable, type Logger } from '@mt/platform';
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 
 /** A request that cannot be served as asked; mapped to the error body in one place (onError). */
 export class ApiError extends Error {
@@ -38,16 +38,14 @@ interface ZodIssueLike {
 export function validationError(issues: readonly ZodIssueLike[], where = 'body'): ApiError {
   const fields = issues.map((i) => ({ field: i.path.map(String).join('.') || where, message: i.message }));
   const first = fields[0];
-  return new ApiError(
-    'validation_failed',
-    first ? `${first.field}: ${first.message}` : 'The request is not valid.',
-    { field: first?.field, fields },
-  );
+  return new ApiError('validation_failed', first ? `${first.field}: ${first.message}` : 'The request is not valid.', { field: first?.field, fields });
 }
 
 const isDbDown = (e: unknown): boolean => {
   const s = `${(e as Error)?.name ?? ''} ${(e as Error)?.message ?? ''} ${(e as { code?: string })?.code ?? ''}`;
-  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|ConnectionException|57P01|57P03|08006|08001|timeout exceeded when trying to connect|the database system is/i.test(s);
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|ConnectionException|57P01|57P03|08006|08001|timeout exceeded when trying to connect|the database system is/i.test(
+    s,
+  );
 };
 
 export function onError(log: Logger) {

@@ -5,8 +5,9 @@
 //
 // Mount it on the API after the body limit (it reads JSON bodies, which the limit keeps small):
 //   app.use('/api/v1/*', inputGuard());
-import type { Context, MiddlewareHandler } from 'hono';
+
 import { API_ERRORS, type ApiErrorCode } from '@mt/contracts';
+import type { Context, MiddlewareHandler } from 'hono';
 
 /** Why a string cannot be stored, or null when it can. */
 function unstorable(s: string): string | null {

@@ -1,6 +1,6 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/postgresql';
-import { makeEvent, type Bus } from '@mt/platform';
-import { enqueueJob, transaction, type NewJob, type Repositories } from './db/index.js';
+import { type Bus, makeEvent } from '@mt/platform';
+import { enqueueJob, type NewJob, type Repositories, transaction } from './db/index.js';
 import { ApiError, projectBusy } from './http-errors.js';
 import { metrics } from './metrics.js';
 
@@ -35,7 +35,8 @@ export class JobCommands {
       this.committed();
       return id;
     } catch (e) {
-      if (e instanceof UniqueConstraintViolationException && j.projectId) throw projectBusy(await jobs.activeJobId(j.projectId), 'This memorial is already being made. Wait for it to finish or cancel it first.');
+      if (e instanceof UniqueConstraintViolationException && j.projectId)
+        throw projectBusy(await jobs.activeJobId(j.projectId), 'This memorial is already being made. Wait for it to finish or cancel it first.');
       throw e;
     }
   }
@@ -52,12 +53,23 @@ export class JobCommands {
       if (status === 'succeeded' || status === 'failed' || status === 'canceled')
         throw new ApiError('job_finished', `This job has already ${status === 'succeeded' ? 'finished' : `ended (${status})`}.`, { status });
       const targets = await jobs.unfinishedTree(em, id);
-      await jobs.markCancelRequested(em, targets.map((t) => t.id));
+      await jobs.markCancelRequested(
+        em,
+        targets.map((t) => t.id),
+      );
       for (const t of targets) await outbox.add(em, { kind: 'cancel', body: { job_id: t.id, trace_id: t.trace_id } });
       for (const t of targets.filter((t) => t.status === 'queued' || t.type === 'pipeline'))
         await outbox.add(em, {
           kind: 'event',
-          body: makeEvent({ job_id: t.id, trace_id: t.trace_id, kind: 'canceled', attempt: 1, service: 'gateway', stage: 'canceled', detail_message: 'Canceled' }),
+          body: makeEvent({
+            job_id: t.id,
+            trace_id: t.trace_id,
+            kind: 'canceled',
+            attempt: 1,
+            service: 'gateway',
+            stage: 'canceled',
+            detail_message: 'Canceled',
+          }),
         });
     });
     this.committed();

@@ -1,7 +1,7 @@
 import { JOB_RESULTS, type RemakeRequest, type TestJobRequest } from '@mt/contracts';
 import type { NewJob, ProjectView, Repositories } from './db/index.js';
 import { ApiError } from './http-errors.js';
-import { assetRef, lastClipPayload, pairIndex, pairSeed, planFor, renderPayload, transitionPayload, type PipelinePlan } from './pipeline-plan.js';
+import { assetRef, lastClipPayload, type PipelinePlan, pairIndex, pairSeed, planFor, renderPayload, transitionPayload } from './pipeline-plan.js';
 
 /**
  * Turns a REST job request into a job to create: checks that what the request names exists and fits,
@@ -30,7 +30,10 @@ export class JobRequests {
     if (!p.video) throw new ApiError('conflict', 'This memorial has no video yet: make it first, then remake one transition.');
     const plan = await this.plan(p);
     if (pairIndex(plan, b.from_asset_id, b.to_asset_id) < 0)
-      throw new ApiError('not_found', 'Those two photos are not next to each other in this memorial.', { from_asset_id: b.from_asset_id, to_asset_id: b.to_asset_id });
+      throw new ApiError('not_found', 'Those two photos are not next to each other in this memorial.', {
+        from_asset_id: b.from_asset_id,
+        to_asset_id: b.to_asset_id,
+      });
     const remake = { from_asset_id: b.from_asset_id, to_asset_id: b.to_asset_id, ...(b.style ? { style: b.style } : {}) };
     return { type: 'pipeline', projectId: p.id, params: { project_id: p.id, remake }, payload: { project_id: p.id, remake } };
   }
@@ -47,7 +50,10 @@ export class JobRequests {
     return { ...plan, seconds: seconds ?? plan.seconds, style: style ?? plan.style };
   }
 
-  async transition(p: ProjectView, b: { project_id: string; from_asset_id: string; to_asset_id: string; duration_seconds?: 6 | 10; style?: PipelinePlan['style'] }): Promise<NewJob> {
+  async transition(
+    p: ProjectView,
+    b: { project_id: string; from_asset_id: string; to_asset_id: string; duration_seconds?: 6 | 10; style?: PipelinePlan['style'] },
+  ): Promise<NewJob> {
     const plan = await this.plan(p, b.duration_seconds, b.style);
     const from = plan.photos.findIndex((a) => a.asset_id === b.from_asset_id);
     const to = plan.photos.findIndex((a) => a.asset_id === b.to_asset_id);
@@ -76,15 +82,20 @@ export class JobRequests {
       const b = plan.photos[i + 1]!.asset_id;
       const found = await jobs.latestTransition(p.id, a, b, plan);
       if (!found)
-        throw new ApiError('validation_failed', `The transition from photo ${i + 1} to photo ${i + 2} has not been made for the current order and settings. Run the memorial, or make that transition first.`, {
-          field: 'transitions',
-          from_asset_id: a,
-          to_asset_id: b,
-        });
+        throw new ApiError(
+          'validation_failed',
+          `The transition from photo ${i + 1} to photo ${i + 2} has not been made for the current order and settings. Run the memorial, or make that transition first.`,
+          {
+            field: 'transitions',
+            from_asset_id: a,
+            to_asset_id: b,
+          },
+        );
       clips.push(JOB_RESULTS.transition.parse(found.result).clip_key);
     }
     const last = await jobs.latestLastClip(p.id, plan.photos.at(-1)!.asset_id, plan);
-    if (!last) throw new ApiError('validation_failed', 'The closing scene for the last photo has not been made yet. Run the memorial first.', { field: 'last_clip' });
+    if (!last)
+      throw new ApiError('validation_failed', 'The closing scene for the last photo has not been made yet. Run the memorial first.', { field: 'last_clip' });
     clips.push(JOB_RESULTS.last_clip.parse(last.result).clip_key);
     return { type: 'render', projectId: p.id, params: { project_id: p.id }, payload: renderPayload(plan, clips) };
   }

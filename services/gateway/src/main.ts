@@ -1,23 +1,23 @@
 import { serve } from '@hono/node-server';
 import {
+  type Bus,
   config,
   connectBus,
   createLogger,
   ensureTopology,
   onShutdown,
   retryUntil,
+  Storage,
   startTelemetry,
   startWorker,
   stopTelemetry,
-  Storage,
   useProcessTempDir,
-  type Bus,
   type Worker,
 } from '@mt/platform';
 import { createGateway } from './app.js';
 import { Coordinator } from './coordinator.js';
-import { createRepositories } from './db/index.js';
 import { ensureDatabase, ping } from './db/database.js';
+import { createRepositories } from './db/index.js';
 import { createOrm, migrate } from './db/orm.js';
 import { Projector } from './projector.js';
 import { Reaper } from './reaper.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobView } from './db/index.js';
-import { clipKeys, pairIndex, pipelineProgress, transitionPayload, type PipelinePlan } from './pipeline-plan.js';
+import { clipKeys, type PipelinePlan, pairIndex, pipelineProgress, transitionPayload } from './pipeline-plan.js';
 import { nextRuntime } from './projector.js';
 
 const photo = (id: string) => ({ asset_id: id, key: `k/${id}`, content_type: 'image/jpeg' });
@@ -43,12 +43,28 @@ describe('pipeline plan', () => {
 describe('nextRuntime', () => {
   const job = { status: 'queued', r_stage: 'queued', r_progress: 0, r_detail: null, r_timings: [] } as unknown as JobView;
   const event = (kind: 'progress' | 'succeeded' | 'failed', stage: string | null, progress: number | null, at: string) =>
-    ({ event_id: at, job_id: 'j', trace_id: 't', kind, attempt: 1, at, service: 's', stage, progress_percent: progress, detail_message: null, result: null, error: kind === 'failed' ? { code: 'x', message: 'It broke' } : null }) as never;
+    ({
+      event_id: at,
+      job_id: 'j',
+      trace_id: 't',
+      kind,
+      attempt: 1,
+      at,
+      service: 's',
+      stage,
+      progress_percent: progress,
+      detail_message: null,
+      result: null,
+      error: kind === 'failed' ? { code: 'x', message: 'It broke' } : null,
+    }) as never;
 
   it('opens and closes stages with their durations, and never moves progress backwards', () => {
     const a = nextRuntime(job, event('progress', 'canvas_start', 10, '2026-01-01T00:00:00.000Z'));
     expect(a).toMatchObject({ status: 'running', stage: 'canvas_start', progress: 10 });
-    const b = nextRuntime({ ...job, ...{ status: 'running', r_stage: a.stage, r_progress: a.progress, r_timings: a.timings } } as JobView, event('progress', 'canvas_generate', 5, '2026-01-01T00:00:02.000Z'));
+    const b = nextRuntime(
+      { ...job, ...{ status: 'running', r_stage: a.stage, r_progress: a.progress, r_timings: a.timings } } as JobView,
+      event('progress', 'canvas_generate', 5, '2026-01-01T00:00:02.000Z'),
+    );
     expect(b.progress).toBe(10);
     expect(b.timings).toEqual([
       { stage: 'canvas_start', started_at: '2026-01-01T00:00:00.000Z', finished_at: '2026-01-01T00:00:02.000Z', duration_ms: 2000 },
@@ -58,6 +74,10 @@ describe('nextRuntime', () => {
 
   it('ends at 100 on success and names the reason on failure', () => {
     expect(nextRuntime(job, event('succeeded', 'canvas_done', 100, '2026-01-01T00:00:03.000Z'))).toMatchObject({ status: 'succeeded', progress: 100 });
-    expect(nextRuntime(job, event('failed', 'failed', null, '2026-01-01T00:00:03.000Z'))).toMatchObject({ status: 'failed', stage: 'failed', detail: 'It broke' });
+    expect(nextRuntime(job, event('failed', 'failed', null, '2026-01-01T00:00:03.000Z'))).toMatchObject({
+      status: 'failed',
+      stage: 'failed',
+      detail: 'It broke',
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { RESOLUTION_SIZE, type AssetRef, type CommandPayloads, type JobResults, type RemakeTarget } from '@mt/contracts';
+import { type AssetRef, type CommandPayloads, type JobResults, RESOLUTION_SIZE, type RemakeTarget } from '@mt/contracts';
 import type { AssetRow, JobView, ProjectView } from './db/index.js';
 
 // What a pipeline makes, as pure functions of its plan: the coordinator and the job requests share them.
@@ -41,7 +41,11 @@ export function planFor(p: ProjectView, photos: AssetRow[], music: AssetRow | nu
 }
 
 /** Step keys of the clips, in video order: `transition:0 … transition:n-2`, then `last_clip`. */
-export const clipKeys = (plan: PipelinePlan): string[] => [...plan.photos.keys()].slice(0, -1).map((i) => `transition:${i}`).concat('last_clip');
+export const clipKeys = (plan: PipelinePlan): string[] =>
+  [...plan.photos.keys()]
+    .slice(0, -1)
+    .map((i) => `transition:${i}`)
+    .concat('last_clip');
 
 /** Index of the pair `from → to` in the plan's order, or -1 when they are not neighbours. */
 export const pairIndex = (plan: PipelinePlan, from: string, to: string): number =>
@@ -83,7 +87,13 @@ export const renderPayload = (plan: PipelinePlan, clips: string[]): CommandPaylo
 });
 
 export const stepLabel = (key: string) =>
-  key === 'canvas' ? 'Preparing the photos' : key === 'last_clip' ? 'The closing scene' : key === 'render' ? 'Putting the video together' : `Transition ${Number(key.split(':')[1]) + 1}`;
+  key === 'canvas'
+    ? 'Preparing the photos'
+    : key === 'last_clip'
+      ? 'The closing scene'
+      : key === 'render'
+        ? 'Putting the video together'
+        : `Transition ${Number(key.split(':')[1]) + 1}`;
 
 /** Weights: a canvas is light, a transition or the last clip is seconds of encoding, render is a copy. Kept clips count as done. */
 export function pipelineProgress(plan: PipelinePlan, children: Pick<JobView, 'step_key' | 'status' | 'r_progress'>[]): number {

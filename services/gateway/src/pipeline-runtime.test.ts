@@ -3,10 +3,10 @@
 // pipeline moves on about a second later — not when the 15 s reconciler comes round (it is not
 // running here at all).
 import { randomBytes } from 'node:crypto';
+import { type Bus, connectBus, ensureTopology, publishEvent } from '@mt/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectBus, ensureTopology, publishEvent, type Bus } from '@mt/platform';
 import { Coordinator } from './coordinator.js';
-import { enqueueJob, transaction, type Repositories } from './db/index.js';
+import { enqueueJob, type Repositories, transaction } from './db/index.js';
 import { planFor } from './pipeline-plan.js';
 import { Projector } from './projector.js';
 import { Relay } from './relay.js';
@@ -52,11 +52,21 @@ async function pipelineAtCanvas(repos: Repositories, photoCount: number) {
     ),
   );
   const plan = planFor((await repos.projects.find(projectId))!, await repos.assets.photos(projectId), null);
-  const pipelineId = await transaction(repos, (em) => enqueueJob(repos, em, { type: 'pipeline', projectId, params: { plan }, payload: { project_id: projectId } }));
+  const pipelineId = await transaction(repos, (em) =>
+    enqueueJob(repos, em, { type: 'pipeline', projectId, params: { plan }, payload: { project_id: projectId } }),
+  );
   const pipeline = (await repos.jobs.find(pipelineId))!;
   const canvasId = await transaction(repos, async (em) => {
     await repos.jobs.markRunning(em, pipelineId, new Date());
-    const id = await enqueueJob(repos, em, { type: 'canvas', projectId, parentJobId: pipelineId, stepKey: 'canvas', traceId: pipeline.trace_id, params: {}, payload: {} });
+    const id = await enqueueJob(repos, em, {
+      type: 'canvas',
+      projectId,
+      parentJobId: pipelineId,
+      stepKey: 'canvas',
+      traceId: pipeline.trace_id,
+      params: {},
+      payload: {},
+    });
     await repos.jobs.markRunning(em, id, new Date());
     return id;
   });
@@ -109,10 +119,14 @@ describe('durable pipeline steps', () => {
       stage: 'canvas_done',
       result: { canvases: photos.map((p) => ({ asset_id: p.asset_id, key: `c-${p.asset_id}` })) },
     });
-    const children = await waitFor('the transitions and the last clip', async () => {
-      const c = await db.repos.jobs.children(pipelineId);
-      return c.length === 4 ? c : null;
-    }, 10_000);
+    const children = await waitFor(
+      'the transitions and the last clip',
+      async () => {
+        const c = await db.repos.jobs.children(pipelineId);
+        return c.length === 4 ? c : null;
+      },
+      10_000,
+    );
     const movedOnAfter = Date.now() - failedAt;
     expect(failuresLeft).toBe(0); // the fault did fire
     expect(children.map((c) => c.step_key).sort()).toEqual(['canvas', 'last_clip', 'transition:0', 'transition:1']);
@@ -120,20 +134,36 @@ describe('durable pipeline steps', () => {
     // The canvas job is succeeded exactly once: the rolled-back first try left nothing behind.
     expect((await db.repos.jobs.find(canvasId))!.status).toBe('succeeded');
     // And the new steps' commands really went out through the outbox to JetStream.
-    const info = await waitFor('commands in the stream', async () => {
-      const s = await bus.jsm.streams.info(bus.names.commandStream);
-      return s.state.messages >= 4 ? s : null;
-    }, 5_000);
+    const info = await waitFor(
+      'commands in the stream',
+      async () => {
+        const s = await bus.jsm.streams.info(bus.names.commandStream);
+        return s.state.messages >= 4 ? s : null;
+      },
+      5_000,
+    );
     expect(info.state.messages).toBeGreaterThanOrEqual(4);
   });
 
   it('a failed step cancels its running siblings and fails the pipeline, through the outbox', async () => {
     const { pipelineId, canvasId, traceId } = await pipelineAtCanvas(db.repos, 2);
-    await publishEvent(bus, { job_id: canvasId, trace_id: traceId, kind: 'failed', attempt: 1, service: 'canvas', stage: 'failed', error: { code: 'invalid_input', message: 'Photo 2: damaged', stage: 'canvas_generate' } });
-    const pipeline = await waitFor('the pipeline to fail', async () => {
-      const j = await db.repos.jobs.find(pipelineId);
-      return j?.status === 'failed' ? j : null;
-    }, 10_000);
+    await publishEvent(bus, {
+      job_id: canvasId,
+      trace_id: traceId,
+      kind: 'failed',
+      attempt: 1,
+      service: 'canvas',
+      stage: 'failed',
+      error: { code: 'invalid_input', message: 'Photo 2: damaged', stage: 'canvas_generate' },
+    });
+    const pipeline = await waitFor(
+      'the pipeline to fail',
+      async () => {
+        const j = await db.repos.jobs.find(pipelineId);
+        return j?.status === 'failed' ? j : null;
+      },
+      10_000,
+    );
     expect(pipeline.error).toMatchObject({ code: 'child_failed', message: 'Preparing the photos failed: Photo 2: damaged' });
   });
 });

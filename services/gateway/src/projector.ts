@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { isTerminal, JobEvent, RenderResult, type JobStatus } from '@mt/contracts';
-import { jobLogger, type Bus, type Logger } from '@mt/platform';
-import { transaction, type JobView, type Repositories, type StageTiming } from './db/index.js';
+import { isTerminal, JobEvent, type JobStatus, RenderResult } from '@mt/contracts';
+import { type Bus, jobLogger, type Logger } from '@mt/platform';
+import { type JobView, type Repositories, type StageTiming, transaction } from './db/index.js';
 import { metrics } from './metrics.js';
 
 export interface Applied {
@@ -43,7 +43,8 @@ export function nextRuntime(job: JobView, e: JobEvent): { status: JobStatus; sta
     if (status === 'queued') status = 'running';
     if (e.stage && e.stage !== stage) {
       closeStage();
-      if (!timings.some((t) => t.stage === e.stage && t.finished_at === null)) timings.push({ stage: e.stage, started_at: at.toISOString(), finished_at: null, duration_ms: null });
+      if (!timings.some((t) => t.stage === e.stage && t.finished_at === null))
+        timings.push({ stage: e.stage, started_at: at.toISOString(), finished_at: null, duration_ms: null });
       stage = e.stage;
     }
     if (e.progress_percent !== null) progress = Math.max(progress, e.progress_percent);
@@ -199,7 +200,8 @@ export class Projector {
       });
     }
     if (job.parent_job_id) return;
-    if (job.type === 'pipeline' || job.type === 'render') await projects.setStatus(em, job.project_id, PROJECT_AFTER_RUN[status as keyof typeof PROJECT_AFTER_RUN]);
+    if (job.type === 'pipeline' || job.type === 'render')
+      await projects.setStatus(em, job.project_id, PROJECT_AFTER_RUN[status as keyof typeof PROJECT_AFTER_RUN]);
     else await projects.settle(em, job.project_id);
   }
 }

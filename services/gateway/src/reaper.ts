@@ -1,5 +1,5 @@
-import { config, makeEvent, type Logger } from '@mt/platform';
-import { transaction, type Repositories } from './db/index.js';
+import { config, type Logger, makeEvent } from '@mt/platform';
+import { type Repositories, transaction } from './db/index.js';
 
 /**
  * The reaper: a backstop for the rare job whose worker vanished and whose command JetStream will not
@@ -23,7 +23,11 @@ export class Reaper {
         const base = { job_id: j.id, trace_id: j.trace_id, attempt: j.attempt, service: 'reaper' };
         if (j.attempt >= config.maxDeliver) {
           this.log.warn({ job_id: j.id, trace_id: j.trace_id, attempt: j.attempt }, 'worker lost: job failed');
-          const error = { code: 'worker_lost', message: `The worker making this step stopped responding ${j.attempt} times. Please run it again.`, stage: null };
+          const error = {
+            code: 'worker_lost',
+            message: `The worker making this step stopped responding ${j.attempt} times. Please run it again.`,
+            stage: null,
+          };
           await outbox.add(em, { kind: 'event', body: makeEvent({ ...base, kind: 'failed', stage: 'failed', error }) });
           continue;
         }

@@ -1,5 +1,5 @@
-import { publishCancel, publishCommand, publishJobEvent, type Bus, type Logger } from '@mt/platform';
 import type { CommandEnvelope, JobEvent } from '@mt/contracts';
+import { type Bus, type Logger, publishCancel, publishCommand, publishJobEvent } from '@mt/platform';
 import type { OutboxRepo, OutboxRow } from './db/index.js';
 
 const BATCH = 100;

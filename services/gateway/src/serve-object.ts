@@ -1,7 +1,7 @@
-import type { Context } from 'hono';
-import { stream } from 'hono/streaming';
 import type { Readable } from 'node:stream';
 import type { Storage } from '@mt/platform';
+import type { Context } from 'hono';
+import { stream } from 'hono/streaming';
 import { ApiError } from './http-errors.js';
 
 const ONE_RANGE = /^bytes=(\d*)-(\d*)$/;

@@ -3,11 +3,11 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { objectKeys } from '@mt/contracts';
+import { config, Storage } from '@mt/platform';
 import S3rver from 's3rver';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { objectKeys } from '@mt/contracts';
-import { config, Storage } from '@mt/platform';
 import { ApiError } from './http-errors.js';
 import { ensureThumbnail, storeThumbnail } from './thumbnails.js';
 
@@ -61,7 +61,10 @@ describe('thumbnails', () => {
   it('for an older photo: made once from the stored original, upright, however many ask at once', async () => {
     // An original stored sideways with EXIF orientation 6, as phones do, and no thumbnail yet.
     const sideways = path.join(work, 'sideways.jpg');
-    await sharp(path.join(CORPUS, 'photos', 'kodak/kodim01.png')).jpeg().withMetadata({ orientation: 6 }).toFile(sideways);
+    await sharp(path.join(CORPUS, 'photos', 'kodak/kodim01.png'))
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toFile(sideways);
     const uploadKey = objectKeys.upload(projectId, 'old1');
     await storage.putFile(uploadKey, sideways, 'image/jpeg');
 

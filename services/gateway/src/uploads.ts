@@ -4,13 +4,12 @@ import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import busboy from 'busboy';
 import { objectKeys } from '@mt/contracts';
 import { inspectUpload, UnsupportedMediaError } from '@mt/media';
 import { config, makeJobDir, removeDir, type Storage } from '@mt/platform';
-import { ApiError } from './http-errors.js';
-import { transaction, type AssetRow, type NewAsset, type Repositories } from './db/index.js';
-import { projectBusy } from './http-errors.js';
+import busboy from 'busboy';
+import { type AssetRow, type NewAsset, type Repositories, transaction } from './db/index.js';
+import { ApiError, projectBusy } from './http-errors.js';
 
 interface ReceivedFile {
   filename: string;
@@ -23,7 +22,11 @@ interface ReceivedFile {
 export function displayName(raw: string | undefined): string {
   const base = (raw ?? '').split(/[\\/]/).pop() ?? '';
   // eslint-disable-next-line no-control-regex
-  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').normalize('NFC').trim().slice(0, 255);
+  const clean = base
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .normalize('NFC')
+    .trim()
+    .slice(0, 255);
   return clean || 'unnamed';
 }
 
@@ -33,8 +36,7 @@ export function displayName(raw: string | undefined): string {
  */
 async function receive(req: IncomingMessage, dir: string): Promise<ReceivedFile[]> {
   const ct = req.headers['content-type'] ?? '';
-  if (!/^multipart\/form-data/i.test(ct))
-    throw new ApiError('unsupported_media_type', 'Send the files as multipart/form-data, in parts named "files".');
+  if (!/^multipart\/form-data/i.test(ct)) throw new ApiError('unsupported_media_type', 'Send the files as multipart/form-data, in parts named "files".');
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > config.maxRequestBytes)
     throw new ApiError('payload_too_large', `The upload is too large (limit ${Math.round(config.maxRequestBytes / 1048576)} MB per request).`);
@@ -70,7 +72,11 @@ async function receive(req: IncomingMessage, dir: string): Promise<ReceivedFile[
       const rec: ReceivedFile = { filename, path: file, size: 0, sha256: '' };
       files.push(rec);
       stream.on('limit', () =>
-        fail(new ApiError('payload_too_large', `"${filename}" is larger than the ${Math.round(config.maxUploadBytes / 1048576)} MB limit for one file.`, { filename })),
+        fail(
+          new ApiError('payload_too_large', `"${filename}" is larger than the ${Math.round(config.maxUploadBytes / 1048576)} MB limit for one file.`, {
+            filename,
+          }),
+        ),
       );
       const meter = new Transform({
         transform(chunk: Buffer, _enc, cb) {
@@ -110,7 +116,13 @@ export type ThumbnailMaker = (localPhoto: string, projectId: string, assetId: st
  * decoded first; only when all are good are they stored (objects and thumbnails, then rows in one
  * transaction). One bad file refuses the whole request and nothing of it is kept.
  */
-export async function acceptUpload(req: IncomingMessage, projectId: string, repos: Repositories, storage: Storage, makeThumbnail: ThumbnailMaker): Promise<AssetRow[]> {
+export async function acceptUpload(
+  req: IncomingMessage,
+  projectId: string,
+  repos: Repositories,
+  storage: Storage,
+  makeThumbnail: ThumbnailMaker,
+): Promise<AssetRow[]> {
   const dir = await makeJobDir('upload', projectId);
   const stored: string[] = [];
   try {

@@ -5,11 +5,11 @@ export const MESSAGES = {
   en: {
     'app.name': 'MemorialTube',
     'app.tagline': 'A quiet place to gather photos into a memorial video.',
-    'skip': 'Skip to the main content',
+    skip: 'Skip to the main content',
     'lang.switch': '한국어',
     'lang.switchLabel': 'Show this page in Korean',
     'nav.home': 'All memorials',
-    'loading': 'Loading…',
+    loading: 'Loading…',
 
     'list.title': 'Memorials',
     'list.intro': 'Each memorial holds the photos of someone you love and the video made from them.',
@@ -156,11 +156,11 @@ export const MESSAGES = {
   ko: {
     'app.name': '메모리얼튜브',
     'app.tagline': '사랑하는 분의 사진을 모아 추모 영상으로 만드는 조용한 공간입니다.',
-    'skip': '본문으로 건너뛰기',
+    skip: '본문으로 건너뛰기',
     'lang.switch': 'English',
     'lang.switchLabel': '이 페이지를 영어로 보기',
     'nav.home': '모든 추모관',
-    'loading': '불러오는 중…',
+    loading: '불러오는 중…',
 
     'list.title': '추모관',
     'list.intro': '추모관마다 사랑하는 분의 사진과 그 사진으로 만든 영상이 담깁니다.',
@@ -312,7 +312,15 @@ export const LANGS = Object.keys(MESSAGES);
 /** Pipeline and job stage names → a message key, by exact name first, then by the step they belong to. */
 export function stageKey(stage) {
   if (!stage) return 'stage.working';
-  const exact = { queued: 'stage.queued', pipeline_prepare: 'stage.pipeline_prepare', render_finalize: 'stage.render_finalize', pipeline_done: 'stage.done', render_done: 'stage.done', failed: 'stage.failed', canceled: 'stage.canceled' };
+  const exact = {
+    queued: 'stage.queued',
+    pipeline_prepare: 'stage.pipeline_prepare',
+    render_finalize: 'stage.render_finalize',
+    pipeline_done: 'stage.done',
+    render_done: 'stage.done',
+    failed: 'stage.failed',
+    canceled: 'stage.canceled',
+  };
   if (exact[stage]) return exact[stage];
   for (const step of ['canvas', 'transition', 'last_clip', 'render', 'test']) if (stage.startsWith(`${step}_`)) return `stage.${step}`;
   return 'stage.working';

@@ -1,5 +1,5 @@
-import path from 'node:path';
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { objectKeys, RESOLUTION_SIZE } from '@mt/contracts';
 import { concatClips, finalizeVideo, makePoster, makeSoundtrack, SOUNDTRACK_VERSION, validateVideo } from '@mt/media';
 import { asJobFailure, fetchObject, type JobHandler } from '@mt/platform';
@@ -43,7 +43,14 @@ export const runRenderJob: JobHandler<'render'> = async (ctx) => {
     await ctx.storage.putFile(posterKey, poster, 'image/jpeg', ctx.signal);
     const size_bytes = (await stat(output)).size;
     await ctx.stage('render_done', 100, 'Your memorial video is ready');
-    return { video_key: videoKey, poster_key: posterKey, duration_seconds: Math.round(v.durationSeconds * 1000) / 1000, size_bytes, frames: p.expected_frames, soundtrack_reused: soundtrackReused };
+    return {
+      video_key: videoKey,
+      poster_key: posterKey,
+      duration_seconds: Math.round(v.durationSeconds * 1000) / 1000,
+      size_bytes,
+      frames: p.expected_frames,
+      soundtrack_reused: soundtrackReused,
+    };
   } catch (e) {
     throw asJobFailure(e, 'Putting the video together');
   }

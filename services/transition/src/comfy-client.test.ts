@@ -3,8 +3,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFfmpeg } from '@mt/media';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComfyStandin } from '../../../tests/comfy-standin/test-double-comfyui.js';
 import { ComfyClient, outcomeOf, pickVideo } from './comfy-client.js';
 import { DEFAULT_WORKFLOW } from './generative-config.js';
@@ -22,8 +22,21 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'mt-comfy-'));
   await runFfmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=1', '-frames:v', '1', path.join(dir, 'a.png')]);
   await runFfmpeg(['-f', 'lavfi', '-i', 'mandelbrot=s=320x180:r=1', '-frames:v', '1', path.join(dir, 'b.png')]);
-  const [a, b] = [await client.upload(path.join(dir, 'a.png'), 'a.png', AbortSignal.timeout(5_000)), await client.upload(path.join(dir, 'b.png'), 'b.png', AbortSignal.timeout(5_000))];
-  workflow = fillWorkflow(await loadWorkflowTemplate(DEFAULT_WORKFLOW), { image_a: a, image_b: b, width: 160, height: 96, length: 17, fps: 16, seed: 1, seconds: 6, prefix: 'unit' });
+  const [a, b] = [
+    await client.upload(path.join(dir, 'a.png'), 'a.png', AbortSignal.timeout(5_000)),
+    await client.upload(path.join(dir, 'b.png'), 'b.png', AbortSignal.timeout(5_000)),
+  ];
+  workflow = fillWorkflow(await loadWorkflowTemplate(DEFAULT_WORKFLOW), {
+    image_a: a,
+    image_b: b,
+    width: 160,
+    height: 96,
+    length: 17,
+    fps: 16,
+    seed: 1,
+    seconds: 6,
+    prefix: 'unit',
+  });
 });
 afterAll(async () => {
   await standin.stop();
@@ -35,7 +48,13 @@ const run = (signal: AbortSignal, timeoutMs = 5_000) => client.run({ workflow, o
 describe('ComfyClient', () => {
   it('runs a prompt and downloads its video, reporting progress', async () => {
     const seen: number[] = [];
-    const r = await client.run({ workflow, outputFile: path.join(dir, 'ok.mp4'), signal: new AbortController().signal, timeoutMs: 10_000, onProgress: (f) => seen.push(f) });
+    const r = await client.run({
+      workflow,
+      outputFile: path.join(dir, 'ok.mp4'),
+      signal: new AbortController().signal,
+      timeoutMs: 10_000,
+      onProgress: (f) => seen.push(f),
+    });
     expect(r.file).toBe(path.join(dir, 'ok.mp4'));
     expect(seen.at(-1)).toBe(1);
     expect(seen.some((f) => f > 0 && f < 1)).toBe(true);
@@ -91,14 +110,27 @@ describe('ComfyClient', () => {
 
 describe('reading /history', () => {
   it('finds the video under images (SaveVideo), gifs (VHS) or videos, skipping temp previews', () => {
-    expect(pickVideo({ outputs: { '9': { images: [{ filename: 'p.png', subfolder: '', type: 'temp' }] }, '16': { images: [{ filename: 'x_00001_.mp4', subfolder: 'mt', type: 'output' }] } } })).toEqual({ filename: 'x_00001_.mp4', subfolder: 'mt', type: 'output' });
+    expect(
+      pickVideo({
+        outputs: {
+          '9': { images: [{ filename: 'p.png', subfolder: '', type: 'temp' }] },
+          '16': { images: [{ filename: 'x_00001_.mp4', subfolder: 'mt', type: 'output' }] },
+        },
+      }),
+    ).toEqual({ filename: 'x_00001_.mp4', subfolder: 'mt', type: 'output' });
     expect(pickVideo({ outputs: { '3': { gifs: [{ filename: 'v.webm', subfolder: '', type: 'output' }] } } })?.filename).toBe('v.webm');
     expect(pickVideo({ outputs: { '3': { images: [{ filename: 'a.png', subfolder: '', type: 'output' }] } } })).toBeNull();
   });
   it('tells success, errors and interruptions apart', () => {
     expect(outcomeOf({ status: { status_str: 'success', completed: true }, outputs: {} })?.kind).toBe('done');
-    expect(outcomeOf({ status: { status_str: 'error', messages: [['execution_interrupted', {}]] } })).toMatchObject({ kind: 'failed', failure: { reason: 'interrupted' } });
-    expect(outcomeOf({ status: { status_str: 'error', messages: [['execution_error', { exception_message: 'OOM' }]] } })).toMatchObject({ kind: 'failed', failure: { reason: 'execution_error' } });
+    expect(outcomeOf({ status: { status_str: 'error', messages: [['execution_interrupted', {}]] } })).toMatchObject({
+      kind: 'failed',
+      failure: { reason: 'interrupted' },
+    });
+    expect(outcomeOf({ status: { status_str: 'error', messages: [['execution_error', { exception_message: 'OOM' }]] } })).toMatchObject({
+      kind: 'failed',
+      failure: { reason: 'execution_error' },
+    });
     expect(outcomeOf({ status: { status_str: 'running', completed: false } })).toBeNull();
   });
 });

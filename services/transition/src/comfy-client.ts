@@ -72,7 +72,12 @@ export class ComfyClient {
   }
 
   /** One HTTP call with its own timeout, mapped onto GenerativeFailure unless the caller aborted. */
-  private async call(method: string, p: string, signal: AbortSignal, init: { body?: FormData | string; json?: unknown; query?: Record<string, string> } = {}): Promise<Response> {
+  private async call(
+    method: string,
+    p: string,
+    signal: AbortSignal,
+    init: { body?: FormData | string; json?: unknown; query?: Record<string, string> } = {},
+  ): Promise<Response> {
     const headers: Record<string, string> = {};
     let body = init.body;
     if (init.json !== undefined) {
@@ -89,8 +94,11 @@ export class ComfyClient {
     } catch (e) {
       if (signal.aborted) throw signal.reason;
       const err = e as Error & { cause?: { code?: string } };
-      if (err.name === 'TimeoutError') throw new GenerativeFailure('timeout', `the model server did not answer ${method} ${p} in ${this.opts.requestTimeoutMs} ms`, true, { cause: e });
-      throw new GenerativeFailure('unavailable', `the model server could not be reached (${method} ${p}: ${err.cause?.code ?? err.message})`, true, { cause: e });
+      if (err.name === 'TimeoutError')
+        throw new GenerativeFailure('timeout', `the model server did not answer ${method} ${p} in ${this.opts.requestTimeoutMs} ms`, true, { cause: e });
+      throw new GenerativeFailure('unavailable', `the model server could not be reached (${method} ${p}: ${err.cause?.code ?? err.message})`, true, {
+        cause: e,
+      });
     }
   }
 
@@ -133,7 +141,10 @@ export class ComfyClient {
   async submit(workflow: Workflow, clientId: string, signal: AbortSignal): Promise<string> {
     const res = await this.call('POST', '/prompt', signal, { json: { prompt: workflow, client_id: clientId, extra_data: { client: 'memorialtube' } } });
     if (res.status === 400) {
-      const r = await this.json<{ error?: { message?: string; details?: string } | string; node_errors?: Record<string, { errors?: Array<{ message?: string; details?: string }>; class_type?: string }> }>(res, 'prompt');
+      const r = await this.json<{
+        error?: { message?: string; details?: string } | string;
+        node_errors?: Record<string, { errors?: Array<{ message?: string; details?: string }>; class_type?: string }>;
+      }>(res, 'prompt');
       throw new GenerativeFailure('refused', `the model server refused the workflow: ${describeRefusal(r)}`, false);
     }
     await this.expectOk(res, 'prompt');
@@ -290,7 +301,15 @@ export class ComfyClient {
           onProgress?.(Math.min(0.95, (d.value / d.max) * 0.95), `step ${d.value}/${d.max}`);
         } else if (m.type === 'execution_error') {
           const msg = [d.exception_type, d.exception_message].filter(Boolean).join(': ') || 'execution error';
-          finish(() => resolve({ kind: 'failed', failure: new GenerativeFailure('execution_error', `the model server failed running the workflow (node ${String(d.node_id ?? '?')}: ${String(msg).slice(0, 300)})`) }));
+          finish(() =>
+            resolve({
+              kind: 'failed',
+              failure: new GenerativeFailure(
+                'execution_error',
+                `the model server failed running the workflow (node ${String(d.node_id ?? '?')}: ${String(msg).slice(0, 300)})`,
+              ),
+            }),
+          );
         } else if (m.type === 'execution_interrupted') {
           finish(() => resolve({ kind: 'failed', failure: new GenerativeFailure('interrupted', 'the prompt was interrupted on the model server') }));
         } else if (m.type === 'execution_success' || (m.type === 'executing' && d.node === null && d.prompt_id === promptId)) {
@@ -307,12 +326,17 @@ export function outcomeOf(entry: HistoryEntry): Outcome | null {
   const st = entry.status;
   if (st?.status_str === 'error') {
     const msgs = st.messages ?? [];
-    if (msgs.some(([k]) => k === 'execution_interrupted')) return { kind: 'failed', failure: new GenerativeFailure('interrupted', 'the prompt was interrupted on the model server') };
+    if (msgs.some(([k]) => k === 'execution_interrupted'))
+      return { kind: 'failed', failure: new GenerativeFailure('interrupted', 'the prompt was interrupted on the model server') };
     const err = msgs.find(([k]) => k === 'execution_error')?.[1];
     const text = err ? [err.exception_type, err.exception_message].filter(Boolean).join(': ') : 'unknown error';
-    return { kind: 'failed', failure: new GenerativeFailure('execution_error', `the model server failed running the workflow (${String(text).slice(0, 300)})`) };
+    return {
+      kind: 'failed',
+      failure: new GenerativeFailure('execution_error', `the model server failed running the workflow (${String(text).slice(0, 300)})`),
+    };
   }
-  if (st?.completed || st?.status_str === 'success' || (st === undefined && entry.outputs && Object.keys(entry.outputs).length > 0)) return { kind: 'done', entry };
+  if (st?.completed || st?.status_str === 'success' || (st === undefined && entry.outputs && Object.keys(entry.outputs).length > 0))
+    return { kind: 'done', entry };
   return null;
 }
 
@@ -331,7 +355,10 @@ export function pickVideo(entry: HistoryEntry): OutputRef | null {
   return null;
 }
 
-function describeRefusal(r: { error?: { message?: string; details?: string } | string; node_errors?: Record<string, { errors?: Array<{ message?: string; details?: string }>; class_type?: string }> }): string {
+function describeRefusal(r: {
+  error?: { message?: string; details?: string } | string;
+  node_errors?: Record<string, { errors?: Array<{ message?: string; details?: string }>; class_type?: string }>;
+}): string {
   const head = typeof r.error === 'string' ? r.error : [r.error?.message, r.error?.details].filter(Boolean).join(': ');
   const nodes = Object.entries(r.node_errors ?? {})
     .slice(0, 3)

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFfmpeg } from '@mt/media';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gateGeneratedClip, judgeRaw, normaliseArgs, parseRate, parseScan, scanArgs } from './gate.js';
 import { GenerativeFailure } from './generative-errors.js';
 
@@ -19,7 +19,10 @@ describe('pure parts', () => {
   it('parses black and frozen stretches; an open freeze runs to the end', () => {
     expect(parseScan(SCAN_STDERR, 5.0625)).toEqual({
       black: [{ start: 1.875, end: 3.1875 }],
-      frozen: [{ start: 1.875, end: 3.1875 }, { start: 4.5, end: 5.0625 }],
+      frozen: [
+        { start: 1.875, end: 3.1875 },
+        { start: 4.5, end: 5.0625 },
+      ],
     });
     expect(parseScan('frame=81 fps=0.0 q=-0.0 Lsize=N/A', 5)).toEqual({ black: [], frozen: [] });
   });
@@ -31,20 +34,38 @@ describe('pure parts', () => {
   });
 
   it('builds the scan arguments', () => {
-    expect(scanArgs('in.mp4')).toEqual(['-i', 'in.mp4', '-map', '0:v:0', '-vf', 'blackdetect=d=0.25:pic_th=0.98:pix_th=0.08,freezedetect=n=0.002:d=1', '-an', '-f', 'null', '-']);
+    expect(scanArgs('in.mp4')).toEqual([
+      '-i',
+      'in.mp4',
+      '-map',
+      '0:v:0',
+      '-vf',
+      'blackdetect=d=0.25:pic_th=0.98:pix_th=0.08,freezedetect=n=0.002:d=1',
+      '-an',
+      '-f',
+      'null',
+      '-',
+    ]);
   });
 
   it('retimes with exact timestamps: first frame on 0, last on outFrames-1', () => {
     const args = normaliseArgs({ input: 'raw.mp4', output: 'out.mp4', inFrames: 81, outFrames: 180, fps: 30, width: 1280, height: 720, interpolate: 'blend' });
     expect(args.slice(0, 8)).toEqual([
-      '-i', 'raw.mp4', '-map', '0:v:0', '-vf',
+      '-i',
+      'raw.mp4',
+      '-map',
+      '0:v:0',
+      '-vf',
       'tpad=stop_mode=clone:stop=2,settb=expr=1/2400,setpts=N*179,minterpolate=fps=30:mi_mode=blend,scale=1280:720:flags=bicubic:out_color_matrix=bt709:out_range=tv,format=yuv420p,setsar=1',
-      '-frames:v', '180',
+      '-frames:v',
+      '180',
     ]);
     expect(args).toContain('libx264');
     expect(args.at(-1)).toBe('out.mp4');
     expect(normaliseArgs({ input: 'r', output: 'o', inFrames: 81, outFrames: 144, fps: 24, width: 8, height: 8, interpolate: 'dup' })[5]).toContain(',fps=24,');
-    expect(normaliseArgs({ input: 'r', output: 'o', inFrames: 81, outFrames: 144, fps: 24, width: 8, height: 8, interpolate: 'mci' })[5]).toContain('mi_mode=mci');
+    expect(normaliseArgs({ input: 'r', output: 'o', inFrames: 81, outFrames: 144, fps: 24, width: 8, height: 8, interpolate: 'mci' })[5]).toContain(
+      'mi_mode=mci',
+    );
     expect(() => normaliseArgs({ input: 'r', output: 'o', inFrames: 1, outFrames: 144, fps: 24, width: 8, height: 8, interpolate: 'dup' })).toThrow(RangeError);
   });
 
@@ -61,7 +82,6 @@ describe('pure parts', () => {
     const v = judgeRaw(probe, expectRaw, scan);
     expect(v.ok ? null : v.reason).toBe(reason);
   });
-
 });
 
 describe('gateGeneratedClip on real clips', () => {
@@ -71,7 +91,25 @@ describe('gateGeneratedClip on real clips', () => {
   const morph = async (name: string, frames: number, end = b(), extra = '') => {
     const file = path.join(dir, name);
     const still = (i: number) => `[${i}]scale=160:96,format=yuv420p,loop=loop=-1:size=1,setpts=N/16/TB,trim=end_frame=${frames + 1}`;
-    await runFfmpeg(['-i', a(), '-i', end, '-filter_complex', `${still(0)}[a];${still(1)}[b];[a][b]xfade=transition=fade:duration=${(frames - 1) / 16}:offset=0${extra},format=yuv420p[v]`, '-map', '[v]', '-frames:v', String(frames), '-c:v', 'libx264', '-preset', 'ultrafast', '-r', '16', file]);
+    await runFfmpeg([
+      '-i',
+      a(),
+      '-i',
+      end,
+      '-filter_complex',
+      `${still(0)}[a];${still(1)}[b];[a][b]xfade=transition=fade:duration=${(frames - 1) / 16}:offset=0${extra},format=yuv420p[v]`,
+      '-map',
+      '[v]',
+      '-frames:v',
+      String(frames),
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-r',
+      '16',
+      file,
+    ]);
     return file;
   };
   const gate = (raw: string) =>
@@ -86,7 +124,11 @@ describe('gateGeneratedClip on real clips', () => {
       interpolate: 'blend',
       signal: new AbortController().signal,
     });
-  const reason = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => (e instanceof GenerativeFailure ? e.reason : String(e)));
+  const reason = (p: Promise<unknown>) =>
+    p.then(
+      () => null,
+      (e: unknown) => (e instanceof GenerativeFailure ? e.reason : String(e)),
+    );
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'mt-gate-'));
@@ -113,6 +155,18 @@ describe('gateGeneratedClip on real clips', () => {
   it('stops at once when aborted', async () => {
     const ac = new AbortController();
     ac.abort(new Error('canceled by test'));
-    await expect(gateGeneratedClip({ raw: path.join(dir, 'good.mp4'), output: path.join(dir, 'x.mp4'), expect: { width: 160, height: 96, frames: 33, fps: 16 }, target: { width: 320, height: 180, fps: 24, frames: 144 }, first: a(), last: b(), minSsim: 0.7, interpolate: 'blend', signal: ac.signal })).rejects.toThrow('canceled by test');
+    await expect(
+      gateGeneratedClip({
+        raw: path.join(dir, 'good.mp4'),
+        output: path.join(dir, 'x.mp4'),
+        expect: { width: 160, height: 96, frames: 33, fps: 16 },
+        target: { width: 320, height: 180, fps: 24, frames: 144 },
+        first: a(),
+        last: b(),
+        minSsim: 0.7,
+        interpolate: 'blend',
+        signal: ac.signal,
+      }),
+    ).rejects.toThrow('canceled by test');
   });
 });

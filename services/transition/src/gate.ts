@@ -8,9 +8,9 @@
  * New media code that lives here rather than in @mt/media: the retime/normalise argument builder and
  * the blackdetect/freezedetect scan.
  */
-import { encodeProfile, ffprobe, isAbortError, MediaValidationError, runFfmpeg, runFfmpegCapture, validateClip, type ValidationCheck } from '@mt/media';
-import { GenerativeFailure, type FailureReason } from './generative-errors.js';
+import { encodeProfile, ffprobe, isAbortError, MediaValidationError, runFfmpeg, runFfmpegCapture, type ValidationCheck, validateClip } from '@mt/media';
 import type { Interpolation } from './generative-config.js';
+import { type FailureReason, GenerativeFailure } from './generative-errors.js';
 
 /** A stretch this long of (nearly) black pictures fails the clip: a model glitch, never a transition. */
 export const BLACK_MIN_SECONDS = 0.25;
@@ -45,10 +45,16 @@ export type Verdict = { ok: true } | { ok: false; reason: FailureReason; message
 /** One decoding pass over the raw clip that reports black and frozen stretches on stderr. */
 export function scanArgs(input: string): string[] {
   return [
-    '-i', input,
-    '-map', '0:v:0',
-    '-vf', `blackdetect=d=${BLACK_MIN_SECONDS}:pic_th=${BLACK_PICTURE_RATIO}:pix_th=${BLACK_PIXEL_THRESHOLD},freezedetect=n=${FREEZE_NOISE}:d=${FREEZE_MIN_SECONDS}`,
-    '-an', '-f', 'null', '-',
+    '-i',
+    input,
+    '-map',
+    '0:v:0',
+    '-vf',
+    `blackdetect=d=${BLACK_MIN_SECONDS}:pic_th=${BLACK_PICTURE_RATIO}:pix_th=${BLACK_PIXEL_THRESHOLD},freezedetect=n=${FREEZE_NOISE}:d=${FREEZE_MIN_SECONDS}`,
+    '-an',
+    '-f',
+    'null',
+    '-',
   ];
 }
 
@@ -90,7 +96,18 @@ export function normaliseArgs(o: NormaliseOptions): string[] {
     'format=yuv420p',
     'setsar=1',
   ].join(',');
-  return ['-i', o.input, '-map', '0:v:0', '-vf', vf, '-frames:v', String(o.outFrames), ...encodeProfile({ width: o.width, height: o.height, fps: o.fps }), o.output];
+  return [
+    '-i',
+    o.input,
+    '-map',
+    '0:v:0',
+    '-vf',
+    vf,
+    '-frames:v',
+    String(o.outFrames),
+    ...encodeProfile({ width: o.width, height: o.height, fps: o.fps }),
+    o.output,
+  ];
 }
 
 // ---------- pure: parsers and verdicts ----------
@@ -131,7 +148,8 @@ const secs = (i: Interval) => `${i.start.toFixed(2)}–${i.end.toFixed(2)} s`;
 export function judgeRaw(p: RawProbe, e: RawExpectations, scan: { black: Interval[]; frozen: Interval[] }): Verdict {
   if (p.width !== e.width || p.height !== e.height) return fail('size_drift', `the model returned ${p.width}x${p.height}, asked for ${e.width}x${e.height}`);
   if (p.frames !== e.frames) return fail('frame_count', `the model returned ${p.frames} frames, asked for ${e.frames}`);
-  if (Math.abs(p.fps - e.fps) > 0.01) return fail('duration_drift', `the model returned ${p.fps.toFixed(2)} fps (${(p.frames / (p.fps || 1)).toFixed(2)} s), asked for ${e.fps} fps`);
+  if (Math.abs(p.fps - e.fps) > 0.01)
+    return fail('duration_drift', `the model returned ${p.fps.toFixed(2)} fps (${(p.frames / (p.fps || 1)).toFixed(2)} s), asked for ${e.fps} fps`);
   if (scan.black.length) return fail('black_frames', `black pictures at ${scan.black.map(secs).join(', ')}`);
   if (scan.frozen.length) return fail('frozen_frames', `frozen pictures at ${scan.frozen.map(secs).join(', ')}`);
   return { ok: true };
@@ -191,7 +209,16 @@ export async function gateGeneratedClip(o: GateOptions): Promise<GateReport> {
   throwIf(judgeRaw(raw, o.expect, parseScan(stderr, raw.frames / (raw.fps || 1))));
   o.onProgress?.(0.15);
 
-  const args = normaliseArgs({ input: o.raw, output: o.output, inFrames: raw.frames, outFrames: o.target.frames, fps: o.target.fps, width: o.target.width, height: o.target.height, interpolate: o.interpolate });
+  const args = normaliseArgs({
+    input: o.raw,
+    output: o.output,
+    inFrames: raw.frames,
+    outFrames: o.target.frames,
+    fps: o.target.fps,
+    width: o.target.width,
+    height: o.target.height,
+    interpolate: o.interpolate,
+  });
   await guard('retiming the clip', 'unreadable', () =>
     runFfmpeg(args, { signal, durationSeconds: o.target.frames / o.target.fps, onProgress: (f) => o.onProgress?.(0.15 + f * 0.65) }),
   );
@@ -199,7 +226,16 @@ export async function gateGeneratedClip(o: GateOptions): Promise<GateReport> {
   // The normalised clip is our own encode: the same checks as a classic clip (profile, exact frame count, first/last frame).
   let report;
   try {
-    report = await validateClip(o.output, { frames: o.target.frames, fps: o.target.fps, width: o.target.width, height: o.target.height, first: o.first, last: o.last, minSsim: o.minSsim, signal });
+    report = await validateClip(o.output, {
+      frames: o.target.frames,
+      fps: o.target.fps,
+      width: o.target.width,
+      height: o.target.height,
+      first: o.first,
+      last: o.last,
+      minSsim: o.minSsim,
+      signal,
+    });
   } catch (e) {
     if (signal.aborted || isAbortError(e)) throw signal.reason ?? e;
     if (e instanceof MediaValidationError) throw new GenerativeFailure(FINAL_CHECK_REASON[e.check], `the normalised clip: ${e.reason}`);

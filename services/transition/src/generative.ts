@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { ComfyClient } from './comfy-client.js';
-import { GenerativeFailure } from './generative-errors.js';
-import type { GenerativeConfig } from './generative-config.js';
 import { gateGeneratedClip } from './gate.js';
+import type { GenerativeConfig } from './generative-config.js';
+import { GenerativeFailure } from './generative-errors.js';
 import type { GenerateRequest, TransitionProvider } from './provider.js';
 import { fillWorkflow, generationSize, loadWorkflowTemplate, type Workflow } from './workflow.js';
 

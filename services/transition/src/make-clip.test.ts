@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { GenerativeFailure } from './generative-errors.js';
 import type { GenerativeProvider } from './generative.js';
-import { chooseProvider, makeClip, type MakeClipOptions } from './make-clip.js';
+import { GenerativeFailure } from './generative-errors.js';
+import { chooseProvider, type MakeClipOptions, makeClip } from './make-clip.js';
 import type { GenerateRequest, TransitionProvider } from './provider.js';
 
 describe('chooseProvider', () => {
@@ -66,7 +66,11 @@ describe('makeClip', () => {
   });
 
   it('falls back to classic after the last attempt, with the last reason', async () => {
-    const { g } = fakeGenerative([new GenerativeFailure('timeout', 't'), new GenerativeFailure('server_error', 's'), new GenerativeFailure('last_frame_mismatch', 'm')]);
+    const { g } = fakeGenerative([
+      new GenerativeFailure('timeout', 't'),
+      new GenerativeFailure('server_error', 's'),
+      new GenerativeFailure('last_frame_mismatch', 'm'),
+    ]);
     const { c, calls } = fakeClassic();
     const o = options({ generative: g, classic: c });
     expect(await makeClip(o)).toMatchObject({ provider: 'classic', attempts: 4, fallback_reason: 'last_frame_mismatch', detail: 'classic fade' });
@@ -85,7 +89,11 @@ describe('makeClip', () => {
     expect(await makeClip(options({ style: 'classic', generative: never.g }))).toMatchObject({ provider: 'classic', attempts: 1, fallback_reason: null });
     const down = fakeGenerative([], false);
     expect(await makeClip(options({ style: 'auto', generative: down.g }))).toMatchObject({ provider: 'classic', attempts: 1, fallback_reason: 'unavailable' });
-    expect(await makeClip(options({ style: 'generative', generative: null }))).toMatchObject({ provider: 'classic', attempts: 1, fallback_reason: 'not_configured' });
+    expect(await makeClip(options({ style: 'generative', generative: null }))).toMatchObject({
+      provider: 'classic',
+      attempts: 1,
+      fallback_reason: 'not_configured',
+    });
     expect(never.seeds.length + down.seeds.length).toBe(0);
   });
 

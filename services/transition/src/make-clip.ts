@@ -4,8 +4,8 @@
  * says which provider made the clip, how many attempts it took and why it fell back.
  */
 import type { TransitionStyle } from '@mt/contracts';
-import { GenerativeFailure, type FailureReason } from './generative-errors.js';
 import type { GenerativeProvider } from './generative.js';
+import { type FailureReason, GenerativeFailure } from './generative-errors.js';
 import type { GenerateRequest, TransitionProvider } from './provider.js';
 import { attemptSeed } from './workflow.js';
 
@@ -69,7 +69,8 @@ export async function makeClip(o: MakeClipOptions): Promise<ClipOutcome> {
         return { provider: 'generative', attempts: k, fallback_reason: null, detail, failures };
       } catch (e) {
         if (req.signal.aborted) throw req.signal.reason;
-        const f = e instanceof GenerativeFailure ? e : new GenerativeFailure('server_error', `unexpected: ${(e as Error)?.message ?? String(e)}`, true, { cause: e });
+        const f =
+          e instanceof GenerativeFailure ? e : new GenerativeFailure('server_error', `unexpected: ${(e as Error)?.message ?? String(e)}`, true, { cause: e });
         failures.push({ attempt: k, reason: f.reason, message: f.message });
         req.log?.warn({ attempt: k, seed, reason: f.reason, err: f.message }, 'generative attempt failed');
         if (f.reason === 'unavailable') generative.markUnhealthy(f.message);

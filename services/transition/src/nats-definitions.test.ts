@@ -4,9 +4,9 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
 import { busNames } from '@mt/contracts';
-import { ensureTopology, type Bus } from '@mt/platform';
+import { type Bus, ensureTopology } from '@mt/platform';
+import { describe, expect, it } from 'vitest';
 
 const NATS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../infra/nats');
 
@@ -14,7 +14,10 @@ async function recorded(): Promise<Map<string, unknown>> {
   const files = new Map<string, unknown>();
   const jsm = {
     streams: { add: async (cfg: { name: string }) => void files.set(`${cfg.name}.stream.json`, cfg), update: async () => {} },
-    consumers: { add: async (stream: string, cfg: { durable_name: string }) => void files.set(`${stream}.${cfg.durable_name}.consumer.json`, cfg), update: async () => {} },
+    consumers: {
+      add: async (stream: string, cfg: { durable_name: string }) => void files.set(`${stream}.${cfg.durable_name}.consumer.json`, cfg),
+      update: async () => {},
+    },
   };
   await ensureTopology({ jsm, names: busNames('mt') } as unknown as Bus);
   return files;

@@ -3,9 +3,9 @@ import { text } from 'node:stream/consumers';
 import { objectKeys, RESOLUTION_SIZE } from '@mt/contracts';
 import { CLIP_VERSION, lastClip, validateClip } from '@mt/media';
 import { asJobFailure, ensureCanvas, type JobContext, type JobHandler, type Storage } from '@mt/platform';
-import { readGenerativeConfig } from './generative-config.js';
 import { GenerativeProvider } from './generative.js';
-import { makeClip, type ClipOutcome } from './make-clip.js';
+import { readGenerativeConfig } from './generative-config.js';
+import { type ClipOutcome, makeClip } from './make-clip.js';
 import { classicProvider } from './provider.js';
 
 /** The model server of this process, read from the environment once (a bad value stops the start-up, naming it). */
@@ -44,10 +44,25 @@ export const runTransitionJob: JobHandler<'transition'> = async (ctx) => {
   if (await existingClip(ctx, clipKey)) {
     const before = await storedOutcome(ctx.storage, clipKey);
     await ctx.stage('transition_done', 100, 'Already made');
-    return { clip_key: clipKey, frames, provider: before.provider ?? 'classic', attempts: before.attempts ?? 1, fallback_reason: before.fallback_reason ?? null, method_version: CLIP_VERSION };
+    return {
+      clip_key: clipKey,
+      frames,
+      provider: before.provider ?? 'classic',
+      attempts: before.attempts ?? 1,
+      fallback_reason: before.fallback_reason ?? null,
+      method_version: CLIP_VERSION,
+    };
   }
-  const a = await ensureCanvas(ctx.storage, { projectId: p.project_id, photo: p.from, resolution: p.resolution }, { dir: ctx.dir, signal: ctx.signal, what: 'The first photo' });
-  const b = await ensureCanvas(ctx.storage, { projectId: p.project_id, photo: p.to, resolution: p.resolution }, { dir: ctx.dir, signal: ctx.signal, what: 'The second photo' });
+  const a = await ensureCanvas(
+    ctx.storage,
+    { projectId: p.project_id, photo: p.from, resolution: p.resolution },
+    { dir: ctx.dir, signal: ctx.signal, what: 'The first photo' },
+  );
+  const b = await ensureCanvas(
+    ctx.storage,
+    { projectId: p.project_id, photo: p.to, resolution: p.resolution },
+    { dir: ctx.dir, signal: ctx.signal, what: 'The second photo' },
+  );
   const output = path.join(ctx.dir, 'clip.mp4');
   // generate: 5..85 %, validate: 86..99 % (a retry or the fallback enters the stages again; progress never goes back).
   let span: [number, number] = [5, 85];
@@ -72,8 +87,12 @@ export const runTransitionJob: JobHandler<'transition'> = async (ctx) => {
   }
   const { provider, attempts, fallback_reason, detail, failures } = outcome;
   // The record goes first: once the clip counts as stored, a redelivered command finds both.
-  await ctx.storage.putBytes(metaKey(clipKey), JSON.stringify({ provider, attempts, fallback_reason, failures }), 'application/json').catch((e: unknown) => ctx.log.warn({ err: e }, 'clip record not stored'));
-  await ctx.storage.putFile(clipKey, output, 'video/mp4', ctx.signal).catch((e: unknown) => { throw asJobFailure(e, 'Storing the clip'); });
+  await ctx.storage
+    .putBytes(metaKey(clipKey), JSON.stringify({ provider, attempts, fallback_reason, failures }), 'application/json')
+    .catch((e: unknown) => ctx.log.warn({ err: e }, 'clip record not stored'));
+  await ctx.storage.putFile(clipKey, output, 'video/mp4', ctx.signal).catch((e: unknown) => {
+    throw asJobFailure(e, 'Storing the clip');
+  });
   await ctx.stage('transition_done', 100, detail);
   return { clip_key: clipKey, frames, provider, attempts, fallback_reason, detail, failures, method_version: CLIP_VERSION };
 };
@@ -90,7 +109,11 @@ export const runLastClipJob: JobHandler<'last_clip'> = async (ctx) => {
     await ctx.stage('last_clip_done', 100, 'Already made');
     return result;
   }
-  const canvas = await ensureCanvas(ctx.storage, { projectId: p.project_id, photo: p.asset, resolution: p.resolution }, { dir: ctx.dir, signal: ctx.signal, what: 'The last photo' });
+  const canvas = await ensureCanvas(
+    ctx.storage,
+    { projectId: p.project_id, photo: p.asset, resolution: p.resolution },
+    { dir: ctx.dir, signal: ctx.signal, what: 'The last photo' },
+  );
   await ctx.stage('last_clip_generate', 5, p.epilogue ? 'Fading out, with the epilogue card' : 'Fading out');
   const output = path.join(ctx.dir, 'last.mp4');
   const e = p.epilogue;
@@ -115,7 +138,9 @@ export const runLastClipJob: JobHandler<'last_clip'> = async (ctx) => {
   } catch (err) {
     throw asJobFailure(err, 'The closing scene');
   }
-  await ctx.storage.putFile(clipKey, output, 'video/mp4', ctx.signal).catch((err: unknown) => { throw asJobFailure(err, 'Storing the clip'); });
+  await ctx.storage.putFile(clipKey, output, 'video/mp4', ctx.signal).catch((err: unknown) => {
+    throw asJobFailure(err, 'Storing the clip');
+  });
   await ctx.stage('last_clip_done', 100, 'Closing scene ready');
   return result;
 };

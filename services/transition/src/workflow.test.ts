@@ -1,7 +1,16 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_WORKFLOW, readGenerativeConfig } from './generative-config.js';
-import { attemptSeed, checkTemplate, fillWorkflow, generationSize, loadWorkflowTemplate, placeholdersOf, WorkflowTemplateError, type Workflow } from './workflow.js';
+import {
+  attemptSeed,
+  checkTemplate,
+  fillWorkflow,
+  generationSize,
+  loadWorkflowTemplate,
+  placeholdersOf,
+  type Workflow,
+  WorkflowTemplateError,
+} from './workflow.js';
 
 const values = { image_a: 'mt-1-a.png', image_b: 'mt-1-b.png', width: 1280, height: 720, length: 81, fps: 16, seed: 42, seconds: 6, prefix: 'mt-1' };
 
@@ -16,7 +25,11 @@ describe('the shipped Wan2.1 FLF2V template', () => {
     expect(node('CreateVideo').inputs.fps).toBe(16);
     expect(node('SaveVideo').inputs.filename_prefix).toBe('memorialtube/mt-1');
     expect(node('SaveVideo')._meta?.title).toContain('6 s');
-    expect(Object.values(w).filter((n) => n.class_type === 'LoadImage').map((n) => n.inputs.image)).toEqual(['mt-1-a.png', 'mt-1-b.png']);
+    expect(
+      Object.values(w)
+        .filter((n) => n.class_type === 'LoadImage')
+        .map((n) => n.inputs.image),
+    ).toEqual(['mt-1-a.png', 'mt-1-b.png']);
     // Every link points at a node that exists.
     for (const n of Object.values(w)) for (const v of Object.values(n.inputs)) if (Array.isArray(v)) expect(w[v[0] as string]).toBeDefined();
   });
@@ -69,7 +82,7 @@ describe('sizes, lengths and seeds', () => {
   ])('%j at most %i wide → %j (multiples of 16)', (project, max, want) => {
     const s = generationSize(project, max);
     expect(s).toEqual(want);
-    expect(s.width % 16 + s.height % 16).toBe(0);
+    expect((s.width % 16) + (s.height % 16)).toBe(0);
   });
   it('gives attempt 1 the job seed and each retry a new one in 0..2^32-1', () => {
     expect(attemptSeed(123, 1)).toBe(123);

@@ -57,7 +57,8 @@ export function placeholdersOf(template: unknown): Set<string> {
 
 /** Checks a parsed template: API format (node id → {class_type, inputs}), known placeholders, the required ones present. */
 export function checkTemplate(template: unknown, known: readonly string[] = Object.keys(EXAMPLE_VALUES)): Workflow {
-  if (!template || typeof template !== 'object' || Array.isArray(template)) throw new WorkflowTemplateError('the workflow must be a JSON object of nodes (ComfyUI API format)');
+  if (!template || typeof template !== 'object' || Array.isArray(template))
+    throw new WorkflowTemplateError('the workflow must be a JSON object of nodes (ComfyUI API format)');
   const nodes = Object.entries(template as Record<string, unknown>);
   if (nodes.length === 0) throw new WorkflowTemplateError('the workflow has no nodes');
   for (const [id, node] of nodes) {

@@ -47,7 +47,22 @@ export class AssetRepo {
          values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
            case when ? = 'photo' then (select coalesce(max(position), 0) + 1 from assets where project_id = ? and kind = 'photo') end, ?, ?)
          returning ${COLUMNS}`,
-        [a.id, a.project_id, a.kind, a.filename, a.content_type, a.size_bytes, a.sha256, a.width, a.height, a.duration_seconds, a.kind, a.project_id, a.object_key, a.thumbnail_key],
+        [
+          a.id,
+          a.project_id,
+          a.kind,
+          a.filename,
+          a.content_type,
+          a.size_bytes,
+          a.sha256,
+          a.width,
+          a.height,
+          a.duration_seconds,
+          a.kind,
+          a.project_id,
+          a.object_key,
+          a.thumbnail_key,
+        ],
       );
       out.push(rows[0]!);
     }

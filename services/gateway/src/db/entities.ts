@@ -1,4 +1,4 @@
-import { defineEntity, p, type InferEntity } from '@mikro-orm/postgresql';
+import { defineEntity, type InferEntity, p } from '@mikro-orm/postgresql';
 import type { JobError, JobStatus, JobType, ProjectStatus, ProjectVideo } from '@mt/contracts';
 
 // Property names are the column names (snake_case), so the SQL in repositories reads the same.

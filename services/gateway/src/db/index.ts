@@ -5,8 +5,8 @@ import { JobRepo, type NewJob } from './jobs.js';
 import { OutboxRepo } from './outbox.js';
 import { ProjectRepo } from './projects.js';
 
-export type { AssetRow, JobRow, OutboxRow, ProjectRow, StageTiming } from './entities.js';
 export type { NewAsset } from './assets.js';
+export type { AssetRow, JobRow, OutboxRow, ProjectRow, StageTiming } from './entities.js';
 export type { ClipSettings, JobListQuery, JobScope, JobView, NewJob } from './jobs.js';
 export type { OutboxMessage } from './outbox.js';
 export type { ProjectScope, ProjectView } from './projects.js';

@@ -110,7 +110,7 @@ export class JobRepo {
     if (q.type) filter('j.type = ?', q.type);
     if (q.project_id) filter('j.project_id = ?', q.project_id);
     const cur = decodeCursor(q.cursor);
-    if (cur) (where.push('(j.created_at, j.id) < (?::timestamptz, ?)'), params.push(cur.t, cur.id));
+    if (cur) where.push('(j.created_at, j.id) < (?::timestamptz, ?)'), params.push(cur.t, cur.id);
     params.push(q.limit + 1);
     const rows = await this.em().execute<JobView[]>(
       `${SELECT_JOB} ${where.length ? `where ${where.join(' and ')}` : ''} order by j.created_at desc, j.id desc limit ?`,
@@ -129,14 +129,19 @@ export class JobRepo {
   }
 
   async markCancelRequested(em: EntityManager, ids: string[]): Promise<void> {
-    if (ids.length) await em.execute(`update job_runtimes set cancel_requested = true, updated_at = now() where job_id = any(?::text[])`, [`{${ids.join(',')}}`]);
+    if (ids.length)
+      await em.execute(`update job_runtimes set cancel_requested = true, updated_at = now() where job_id = any(?::text[])`, [`{${ids.join(',')}}`]);
   }
 
   async markRunning(em: EntityManager, id: string, at: Date): Promise<void> {
     await em.execute(`update jobs set status = 'running', started_at = coalesce(started_at, ?), updated_at = now() where id = ?`, [at, id]);
   }
 
-  async finish(em: EntityManager, id: string, f: { status: JobStatus; result: Record<string, unknown> | null; error: JobError | null; at: Date }): Promise<void> {
+  async finish(
+    em: EntityManager,
+    id: string,
+    f: { status: JobStatus; result: Record<string, unknown> | null; error: JobError | null; at: Date },
+  ): Promise<void> {
     await em.execute(
       `update jobs set status = ?, result = ?::jsonb, error = ?::jsonb, started_at = coalesce(started_at, ?), finished_at = ?, updated_at = now() where id = ?`,
       [f.status, f.result ? JSON.stringify(f.result) : null, f.error ? JSON.stringify(f.error) : null, f.at, f.at, id],
@@ -156,7 +161,9 @@ export class JobRepo {
   }
 
   async runningPipelineIds(): Promise<string[]> {
-    const rows = await this.em().execute<{ id: string }[]>(`select id from jobs where type = 'pipeline' and status = 'running' and (params->'plan') is not null`);
+    const rows = await this.em().execute<{ id: string }[]>(
+      `select id from jobs where type = 'pipeline' and status = 'running' and (params->'plan') is not null`,
+    );
     return rows.map((r) => r.id);
   }
 

@@ -22,7 +22,10 @@ export function assetRoutes(d: RouteDeps) {
     tags,
     operationId: 'uploadAssets',
     summary: 'Upload photos and music',
-    request: { params: ProjectParam, body: { required: true, content: { 'multipart/form-data': { schema: z.object({ files: z.array(z.string().openapi({ format: 'binary' })) }) } } } },
+    request: {
+      params: ProjectParam,
+      body: { required: true, content: { 'multipart/form-data': { schema: z.object({ files: z.array(z.string().openapi({ format: 'binary' })) }) } } },
+    },
     responses: { 201: json(AssetList, 'The stored files'), ...errors(400, 404, 409, 413, 415, 422, 503) },
   });
   api.post('/projects/:project_id/assets', async (c) => {
@@ -31,7 +34,15 @@ export function assetRoutes(d: RouteDeps) {
     return c.json({ items: rows.map(assetDto) }, 201);
   });
   api.openapi(
-    createRoute({ method: 'get', path: '/projects/{project_id}/assets', tags, operationId: 'listAssets', summary: 'List photos (in order) and music', request: { params: ProjectParam }, responses: { 200: json(AssetList, 'The assets'), ...errors(404) } }),
+    createRoute({
+      method: 'get',
+      path: '/projects/{project_id}/assets',
+      tags,
+      operationId: 'listAssets',
+      summary: 'List photos (in order) and music',
+      request: { params: ProjectParam },
+      responses: { 200: json(AssetList, 'The assets'), ...errors(404) },
+    }),
     async (c) => {
       const p = await c.var.access.project(c.req.valid('param').project_id, 'read');
       return c.json({ items: (await d.repos.assets.list(p.id)).map(assetDto) }, 200);
@@ -53,7 +64,15 @@ export function assetRoutes(d: RouteDeps) {
     },
   );
   api.openapi(
-    createRoute({ method: 'delete', path: '/projects/{project_id}/assets/{asset_id}', tags, operationId: 'deleteAsset', summary: 'Delete a photo or music file', request: { params: AssetParam }, responses: { 204: { description: 'Deleted' }, ...errors(404, 409) } }),
+    createRoute({
+      method: 'delete',
+      path: '/projects/{project_id}/assets/{asset_id}',
+      tags,
+      operationId: 'deleteAsset',
+      summary: 'Delete a photo or music file',
+      request: { params: AssetParam },
+      responses: { 204: { description: 'Deleted' }, ...errors(404, 409) },
+    }),
     async (c) => {
       const { project_id, asset_id } = c.req.valid('param');
       const { asset } = await c.var.access.asset(project_id, asset_id, 'write');

@@ -1,8 +1,7 @@
-import type { Logger, Storage } from '@mt/platform';
+import type { Bus, Logger, Storage } from '@mt/platform';
 import type { Repositories } from '../db/index.js';
 import type { JobCommands } from '../job-commands.js';
 import type { JobRequests } from '../job-requests.js';
-import type { Bus } from '@mt/platform';
 
 /** What the route modules use; built once by createGateway. */
 export interface RouteDeps {

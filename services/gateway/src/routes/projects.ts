@@ -14,11 +14,27 @@ export function projectRoutes(d: RouteDeps) {
   const job = async (id: string) => jobDto((await d.repos.jobs.find(id))!);
 
   api.openapi(
-    createRoute({ method: 'post', path: '/projects', tags, operationId: 'createProject', summary: 'Create a memorial', request: { body: body(CreateProjectRequest) }, responses: { 201: json(Project, 'The new memorial'), ...errors(400, 422) } }),
+    createRoute({
+      method: 'post',
+      path: '/projects',
+      tags,
+      operationId: 'createProject',
+      summary: 'Create a memorial',
+      request: { body: body(CreateProjectRequest) },
+      responses: { 201: json(Project, 'The new memorial'), ...errors(400, 422) },
+    }),
     async (c) => c.json(projectDto((await d.repos.projects.find(await d.repos.projects.create(c.req.valid('json'))))!), 201),
   );
   api.openapi(
-    createRoute({ method: 'get', path: '/projects', tags, operationId: 'listProjects', summary: 'List memorials, newest first', request: { query: ListQuery }, responses: { 200: json(ProjectList, 'One page of memorials'), ...errors(422) } }),
+    createRoute({
+      method: 'get',
+      path: '/projects',
+      tags,
+      operationId: 'listProjects',
+      summary: 'List memorials, newest first',
+      request: { query: ListQuery },
+      responses: { 200: json(ProjectList, 'One page of memorials'), ...errors(422) },
+    }),
     async (c) => {
       const q = c.req.valid('query');
       const pageOf = await d.repos.projects.list(c.var.access.projectScope(), q.limit, q.cursor);
@@ -26,18 +42,42 @@ export function projectRoutes(d: RouteDeps) {
     },
   );
   api.openapi(
-    createRoute({ method: 'get', path: '/projects/{project_id}', tags, operationId: 'getProject', summary: 'Get a memorial', request: { params: ProjectParam }, responses: { 200: json(Project, 'The memorial'), ...errors(404) } }),
+    createRoute({
+      method: 'get',
+      path: '/projects/{project_id}',
+      tags,
+      operationId: 'getProject',
+      summary: 'Get a memorial',
+      request: { params: ProjectParam },
+      responses: { 200: json(Project, 'The memorial'), ...errors(404) },
+    }),
     async (c) => c.json(projectDto(await c.var.access.project(c.req.valid('param').project_id, 'read')), 200),
   );
   api.openapi(
-    createRoute({ method: 'post', path: '/projects/{project_id}/run', tags, operationId: 'runProject', summary: 'Make the memorial video', request: { params: ProjectParam }, responses: { 202: json(Job, 'The pipeline job'), ...errors(404, 409, 422, 503) } }),
+    createRoute({
+      method: 'post',
+      path: '/projects/{project_id}/run',
+      tags,
+      operationId: 'runProject',
+      summary: 'Make the memorial video',
+      request: { params: ProjectParam },
+      responses: { 202: json(Job, 'The pipeline job'), ...errors(404, 409, 422, 503) },
+    }),
     async (c) => {
       const p = await c.var.access.project(c.req.valid('param').project_id, 'write');
       return c.json(await job(await d.jobs.create(await d.requests.pipeline(p))), 202);
     },
   );
   api.openapi(
-    createRoute({ method: 'post', path: '/projects/{project_id}/cancel', tags, operationId: 'cancelProject', summary: "Cancel the memorial's active job", request: { params: ProjectParam }, responses: { 202: json(Job, 'The canceled job'), ...errors(404, 409, 503) } }),
+    createRoute({
+      method: 'post',
+      path: '/projects/{project_id}/cancel',
+      tags,
+      operationId: 'cancelProject',
+      summary: "Cancel the memorial's active job",
+      request: { params: ProjectParam },
+      responses: { 202: json(Job, 'The canceled job'), ...errors(404, 409, 503) },
+    }),
     async (c) => {
       const p = await c.var.access.project(c.req.valid('param').project_id, 'write');
       if (!p.active_job_id) throw new ApiError('conflict', 'Nothing is running for this memorial.');

@@ -79,7 +79,9 @@ export function followJob(jobId, { onRuntime, onEnd }) {
       try {
         const now = await api('GET', `/jobs/${encodeURIComponent(jobId)}`);
         if (TERMINAL.has(now.status)) return end(now.status);
-      } catch { /* listen again below */ }
+      } catch {
+        /* listen again below */
+      }
       setTimeout(() => !stopped && es === source && open(), 2000);
     };
   };

@@ -8,7 +8,9 @@ function pickLang() {
   try {
     const saved = localStorage.getItem(LANG_KEY);
     if (saved && LANGS.includes(saved)) return saved;
-  } catch { /* storage blocked: fall through */ }
+  } catch {
+    /* storage blocked: fall through */
+  }
   for (const l of navigator.languages ?? [navigator.language]) {
     const base = String(l).toLowerCase().split('-')[0];
     if (LANGS.includes(base)) return base;
@@ -22,13 +24,17 @@ export const getLang = () => lang;
 /** Switches the language and remembers it for the next visit (where storage is allowed). */
 export function setLang(next) {
   lang = next;
-  try { localStorage.setItem(LANG_KEY, lang); } catch { /* fine: this visit only */ }
+  try {
+    localStorage.setItem(LANG_KEY, lang);
+  } catch {
+    /* fine: this visit only */
+  }
 }
 
 /** A message in the current language, `{name}` filled from vars. */
 export function t(key, vars = {}) {
   const s = MESSAGES[lang][key] ?? MESSAGES.en[key] ?? key;
-  return s.replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? `{${k}}`));
+  return s.replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? `{${k}}`);
 }
 export const plural = (n, one, many) => (n === 1 ? t(one) : t(many, { n }));
 

@@ -1,5 +1,5 @@
 // The memorial's heading: back to the list, the title, the name and years, the settings and the status.
-import { Name, StatusBadge, nameAndYears } from '../common.js';
+import { Name, nameAndYears, StatusBadge } from '../common.js';
 import { t } from '../lib/i18n.js';
 import { html } from '../lib/ui.js';
 

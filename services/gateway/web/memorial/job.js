@@ -1,6 +1,6 @@
 // The memorial's one running job (a run, a remake or a render): start it, follow its progress over the
 // event stream, stop it, and say how it ended. Outcomes are message keys, so a language switch re-words them.
-import { TERMINAL, api, followJob } from '../lib/api.js';
+import { api, followJob, TERMINAL } from '../lib/api.js';
 import { t } from '../lib/i18n.js';
 import { announce, focusSoon } from '../lib/page.js';
 import { useEffect, useRef, useState } from '../lib/ui.js';
@@ -23,7 +23,14 @@ function jobState(j) {
 }
 
 function advance(job, rt) {
-  const next = { ...job, status: rt.status, stage: rt.stage, detail: rt.detail_message, canceling: job.canceling || rt.cancel_requested, pct: rt.progress_percent };
+  const next = {
+    ...job,
+    status: rt.status,
+    stage: rt.stage,
+    detail: rt.detail_message,
+    canceling: job.canceling || rt.cancel_requested,
+    pct: rt.progress_percent,
+  };
   if (rt.progress_percent !== job.pct || !job.first) {
     next.last = { t: performance.now(), pct: rt.progress_percent };
     next.first = job.first ?? next.last;
@@ -47,10 +54,13 @@ export function useJob({ refreshProject, setError }) {
   const stop = useRef(null);
   const alive = useRef(true);
   const spoken = useRef({ step: -1, stage: '' });
-  useEffect(() => () => {
-    alive.current = false;
-    stop.current?.();
-  }, []);
+  useEffect(
+    () => () => {
+      alive.current = false;
+      stop.current?.();
+    },
+    [],
+  );
 
   /** Progress for screen readers: at each new stage and every 20 %, not at every update. */
   const speak = (rt) => {

@@ -19,16 +19,18 @@ export function MakePanel({ project, photoCount, uploading, jobs }) {
   return html`<section class="panel" aria-labelledby="make-h">
     <h2 id="make-h">${t('m.make')}</h2>
     <p class="muted">${t('m.makeIntro')}</p>
-    ${busy
-      ? html`<${Progress} job=${job} />
+    ${
+      busy
+        ? html`<${Progress} job=${job} />
         <div class="actions">
           <button type="button" class="btn btn-danger" id="cancel" disabled=${job.canceling} onClick=${jobs.cancel}>${job.canceling ? t('m.canceling') : t('m.cancel')}</button>
         </div>`
-      : html`<div class="actions">
+        : html`<div class="actions">
           <button type="button" class="btn btn-primary" id="run" disabled=${!canRun} aria-describedby=${photoCount < 2 ? 'run-hint' : null}
             onClick=${() => jobs.start('POST', `/projects/${encodeURIComponent(project.id)}/run`)}>${project.video ? t('m.runAgain') : t('m.run')}</button>
           ${photoCount < 2 ? html`<p class="hint" id="run-hint">${t('m.needTwo')}</p>` : ''}
-        </div>`}
+        </div>`
+    }
     <${Outcome} outcome=${outcome} />
   </section>`;
 }

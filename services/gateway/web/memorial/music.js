@@ -22,7 +22,12 @@ export function useMusic(projectId, initial, onPhoto) {
   const upload = async (file) => {
     const patch = (p) => setSending((u) => ({ ...u, ...p }));
     setSending({ name: file.name, state: 'uploading', pct: 0 });
-    const r = await uploadOne(projectId, file, (pct) => patch({ pct }), () => patch({ state: 'checking' }));
+    const r = await uploadOne(
+      projectId,
+      file,
+      (pct) => patch({ pct }),
+      () => patch({ state: 'checking' }),
+    );
     if (!r.ok) return patch({ state: 'refused', reason: r.reason });
     patch({ state: 'done' });
     const a = r.items[0];
@@ -44,13 +49,15 @@ function MusicRow({ music, sending }) {
     return html`<div class="music-row">${music ? html`<${MusicName} music=${music} />` : html`<p class="muted">${t('m.musicNone')}</p>`}<p class="tile-status"></p></div>`;
   return html`<div class="music-row">
     <p class="music-name"><${Name} text=${sending.name} /></p>
-    ${sending.state === 'refused'
-      ? html`<div class="notice notice-error" role="alert">
+    ${
+      sending.state === 'refused'
+        ? html`<div class="notice notice-error" role="alert">
           <p><strong>${t('m.refused')}</strong> <span lang="en">${sending.reason}</span></p>
           <p>${t('m.refusedWhat')}</p>
         </div>`
-      : html`<progress class="bar-inline" id="music-prog" max="100" value=${Math.round(sending.pct * 100)} aria-label=${sending.name}></progress>
-        <p class="tile-status" id="music-status">${uploadStatus(sending)}</p>`}
+        : html`<progress class="bar-inline" id="music-prog" max="100" value=${Math.round(sending.pct * 100)} aria-label=${sending.name}></progress>
+        <p class="tile-status" id="music-status">${uploadStatus(sending)}</p>`
+    }
   </div>`;
 }
 

@@ -39,7 +39,12 @@ export function usePhotoTiles(projectId, initial, hooks) {
     for (const tile of fresh) {
       if (!alive.current) return;
       patch(tile, { state: 'uploading' });
-      const r = await uploadOne(projectId, tile.file, (pct) => patch(tile, { pct }), () => patch(tile, { state: 'checking' }));
+      const r = await uploadOne(
+        projectId,
+        tile.file,
+        (pct) => patch(tile, { pct }),
+        () => patch(tile, { state: 'checking' }),
+      );
       if (!r.ok) {
         bad++;
         if (tile.url) URL.revokeObjectURL(tile.url);
@@ -65,7 +70,14 @@ export function usePhotoTiles(projectId, initial, hooks) {
     const audio = files.filter((f) => f.type.startsWith('audio/'));
     const chosen = files.filter((f) => !f.type.startsWith('audio/'));
     if (audio.length) latest.current.onAudioFile(audio[audio.length - 1]);
-    const fresh = chosen.map((f) => ({ key: `u${++tileSeq}`, file: f, name: f.name, state: 'queued', pct: 0, url: f.type.startsWith('image/') ? URL.createObjectURL(f) : null }));
+    const fresh = chosen.map((f) => ({
+      key: `u${++tileSeq}`,
+      file: f,
+      name: f.name,
+      state: 'queued',
+      pct: 0,
+      url: f.type.startsWith('image/') ? URL.createObjectURL(f) : null,
+    }));
     if (!fresh.length) return;
     set([...tiles.current, ...fresh]);
     // One request per file, one at a time: order kept, and a refused file never stops the rest.

@@ -81,9 +81,11 @@ function Tile({ tile, pos, count, locked, busy, photos, drag }) {
       <${Thumb} src=${tile.asset?.thumbnail_url ?? tile.url} />
       ${done ? html`<span class="pos" aria-hidden="true">${pos + 1}</span>` : ''}
       ${inFlight ? html`<progress class="bar" id=${`prog-${tile.key}`} max="100" value=${tile.state === 'checking' ? 100 : Math.round(tile.pct * 100)} aria-label=${tile.name}></progress>` : ''}
-      ${tile.state === 'refused'
-        ? html`<div class="refusal" tabindex="0" role="group" aria-label=${`${t('m.refused')}: ${tile.name}`}><p lang="en">${tile.reason}</p><p>${t('m.refusedWhat')}</p></div>`
-        : ''}
+      ${
+        tile.state === 'refused'
+          ? html`<div class="refusal" tabindex="0" role="group" aria-label=${`${t('m.refused')}: ${tile.name}`}><p lang="en">${tile.reason}</p><p>${t('m.refusedWhat')}</p></div>`
+          : ''
+      }
     </div>
     <p class="tile-name" title=${tile.name}><${Name} text=${tile.name} /></p>
     <p class="tile-status" id=${`status-${tile.key}`}>${statusText(tile, pos)}</p>
@@ -132,10 +134,12 @@ export function PhotosPanel({ photos, busy }) {
     <h2 id="photos-h" tabindex="-1">${t('m.photos')}</h2>
     <p class="muted" id="photos-intro">${t('m.photosIntro')}</p>
     <${DropZone} busy=${busy} uploading=${photos.uploading} addFiles=${photos.addFiles} dragging=${Boolean(drag.key)} />
-    ${photos.tiles.length
-      ? html`<ol class="grid" id="photo-grid" aria-describedby="photos-intro">
+    ${
+      photos.tiles.length
+        ? html`<ol class="grid" id="photo-grid" aria-describedby="photos-intro">
           ${photos.tiles.map((x) => html`<${Tile} key=${x.key} tile=${x} pos=${x.state === 'done' ? pos++ : -1} count=${count} locked=${locked} busy=${busy} photos=${photos} drag=${dragState} />`)}
         </ol>`
-      : html`<p class="empty">${t('m.noPhotos')}</p>`}
+        : html`<p class="empty">${t('m.noPhotos')}</p>`
+    }
   </section>`;
 }

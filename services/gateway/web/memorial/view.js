@@ -1,7 +1,7 @@
 // One memorial: loads it, then puts its parts together: heading, photos, music, making the video, and
 // the video with its adjustments. With a video, the video comes first; before that, the photos lead.
 import { ErrorNotice } from '../common.js';
-import { TERMINAL, api } from '../lib/api.js';
+import { api, TERMINAL } from '../lib/api.js';
 import { getLang, t } from '../lib/i18n.js';
 import { setTitle, useHeadingFocus } from '../lib/page.js';
 import { html, useEffect, useState } from '../lib/ui.js';
@@ -31,12 +31,16 @@ function MemorialPage({ start }) {
   };
   const jobs = useJob({ refreshProject, setError });
   const music = useMusic(id, newestAudio(start.assets), (a) => photos.addAsset(a));
-  const photos = usePhotoTiles(id, start.assets.filter((a) => a.kind === 'photo'), {
-    onAudioFile: (f) => music.upload(f),
-    onAudioAsset: (a) => music.setMusic(a),
-    refreshProject,
-    setError,
-  });
+  const photos = usePhotoTiles(
+    id,
+    start.assets.filter((a) => a.kind === 'photo'),
+    {
+      onAudioFile: (f) => music.upload(f),
+      onAudioAsset: (a) => music.setMusic(a),
+      refreshProject,
+      setError,
+    },
+  );
   useEffect(() => setTitle(project.title), [project.title, getLang()]);
   useEffect(() => {
     // A job already running (another tab, or before a reload) is followed like one started here.
@@ -61,7 +65,10 @@ export function MemorialView({ id }) {
   useEffect(() => {
     let alive = true;
     (async () => {
-      const [project, assets] = await Promise.all([api('GET', `/projects/${encodeURIComponent(id)}`), api('GET', `/projects/${encodeURIComponent(id)}/assets`)]);
+      const [project, assets] = await Promise.all([
+        api('GET', `/projects/${encodeURIComponent(id)}`),
+        api('GET', `/projects/${encodeURIComponent(id)}/assets`),
+      ]);
       const job = project.active_job_id ? await api('GET', `/jobs/${encodeURIComponent(project.active_job_id)}`).catch(() => null) : null;
       if (alive) setStart({ project, assets: assets.items, job });
     })().catch((e) => alive && setError(e));
@@ -69,8 +76,7 @@ export function MemorialView({ id }) {
   }, [id]);
   useHeadingFocus(Boolean(start || error));
 
-  if (error)
-    return html`<h1 tabindex="-1">${t('app.name')}</h1><div class="errors"><${ErrorNotice} error=${error} onClose=${() => setError(null)} /></div>`;
+  if (error) return html`<h1 tabindex="-1">${t('app.name')}</h1><div class="errors"><${ErrorNotice} error=${error} onClose=${() => setError(null)} /></div>`;
   if (!start) return html`<p class="muted">${t('loading')}</p>`;
   return html`<${MemorialPage} start=${start} />`;
 }

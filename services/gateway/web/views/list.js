@@ -1,5 +1,5 @@
 // The list of memorials: a card each, with the cover photo, newest first, 20 at a time.
-import { ErrorNotice, Name, StatusBadge, nameAndYears } from '../common.js';
+import { ErrorNotice, Name, nameAndYears, StatusBadge } from '../common.js';
 import { api } from '../lib/api.js';
 import { fmtDate } from '../lib/format.js';
 import { getLang, plural, t } from '../lib/i18n.js';
