@@ -4,6 +4,9 @@ import { z } from 'zod';
 export const API_ERRORS = {
   invalid_json: 400,
   bad_request: 400,
+  unauthenticated: 401,
+  password_required: 401,
+  forbidden: 403,
   not_found: 404,
   project_busy: 409,
   job_finished: 409,
@@ -11,6 +14,7 @@ export const API_ERRORS = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   validation_failed: 422,
+  rate_limited: 429,
   internal_error: 500,
   dependency_unavailable: 503,
 } as const;

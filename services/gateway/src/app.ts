@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Bus, Logger, Storage } from '@mt/platform';
 import { bodyLimit } from 'hono/body-limit';
 import { type AccessPolicy, accessMiddleware, openAccess } from './access.js';
+import { type Authenticate, anonymous, principalMiddleware } from './auth/principal.js';
 import type { Repositories } from './db/index.js';
 import { mountDocs } from './docs.js';
 import { errorResponse, onError } from './http-errors.js';
@@ -29,6 +30,8 @@ export interface GatewayDeps {
   committed: () => void;
   storeThumbnail: RouteDeps['storeThumbnail'];
   ensureThumbnail: RouteDeps['ensureThumbnail'];
+  /** Who is asking (session cookie or API key); nobody when not given. */
+  authenticate?: Authenticate;
   /** Who may do what; everyone, until there are accounts. */
   access?: AccessPolicy;
 }
@@ -54,6 +57,7 @@ export function createGateway(d: GatewayDeps) {
     return bodyLimit({ maxSize: JSON_LIMIT, onError: (cc) => errorResponse(cc, 'payload_too_large', 'The request body is larger than 1 MB.') })(c, next);
   });
   app.use('/api/v1/*', inputGuard());
+  app.use('/api/v1/*', principalMiddleware(d.authenticate ?? anonymous));
   app.use('/api/v1/*', accessMiddleware(d.access ?? openAccess, d.repos));
 
   const deps: RouteDeps = {

@@ -2,11 +2,12 @@ import type { HttpBindings } from '@hono/node-server';
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { ErrorBody } from '@mt/contracts';
 import type { AccessEnv } from '../access.js';
+import type { PrincipalEnv } from '../auth/principal.js';
 import { validationError } from '../http-errors.js';
 
 // Shared pieces of every route module: the one validation hook and the OpenAPI response shapes.
 
-export type GatewayEnv = { Bindings: HttpBindings } & AccessEnv;
+export type GatewayEnv = { Bindings: HttpBindings; Variables: AccessEnv['Variables'] & PrincipalEnv['Variables'] };
 
 /** Every request that does not match its schema gets one answer: 422 naming the fields. */
 export const validationHook = (result: { success: boolean; error?: { issues: readonly { path: PropertyKey[]; message: string }[] }; target?: string }) => {
