@@ -5,11 +5,13 @@ import { entities } from './entities.js';
 import { Migration20261127000000_initial } from './migrations/Migration20261127000000_initial.js';
 import { Migration20261127010000_job_attempt } from './migrations/Migration20261127010000_job_attempt.js';
 import { Migration20261203000000_outbox_thumbnails } from './migrations/Migration20261203000000_outbox_thumbnails.js';
+import { Migration20261203100000_accounts } from './migrations/Migration20261203100000_accounts.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000_initial', class: Migration20261127000000_initial },
   { name: 'Migration20261127010000_job_attempt', class: Migration20261127010000_job_attempt },
   { name: 'Migration20261203000000_outbox_thumbnails', class: Migration20261203000000_outbox_thumbnails },
+  { name: 'Migration20261203100000_accounts', class: Migration20261203100000_accounts },
 ];
 
 export async function createOrm(clientUrl = config.databaseUrl): Promise<MikroORM> {
