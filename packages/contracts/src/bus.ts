@@ -121,6 +121,8 @@ export const CommandEnvelope = z.object({
   trace_id: z.string().regex(/^[0-9a-f]{32}$/),
   type: JobType,
   attempt: z.number().int().min(1),
+  /** The account the job belongs to (the memorial's owner; for a test job, who made it). Absent in older messages. */
+  account_id: z.string().nullish(),
   payload: z.record(z.string(), z.unknown()),
 });
 export type CommandEnvelope = z.infer<typeof CommandEnvelope>;
@@ -200,6 +202,8 @@ export const JobEvent = z.object({
   event_id: z.string(),
   job_id: z.string(),
   trace_id: z.string(),
+  /** The account the job belongs to, copied from its command or row. Absent in older messages. */
+  account_id: z.string().nullish(),
   kind: EventKind,
   attempt: z.number().int().min(1),
   at: z.string(),

@@ -8,6 +8,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
@@ -117,6 +118,40 @@ export class Storage {
   async delete(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: `${key}.done` }));
+  }
+
+  /** The keys under a prefix (every page of the listing), in the store's order. */
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+    return keys;
+  }
+
+  /**
+   * Deletes every object under a prefix (a whole memorial: `projects/<id>/`); the count deleted. One
+   * DeleteObject per key, a few at a time: the batch DeleteObjects call needs a checksum that not every
+   * S3-compatible server accepts.
+   */
+  async deletePrefix(prefix: string): Promise<number> {
+    if (!prefix.endsWith('/')) throw new Error(`deletePrefix needs a folder-like prefix ending in "/", got "${prefix}"`);
+    let deleted = 0;
+    // Listed again after each round (deleting while paging could skip keys on some servers), a bounded
+    // number of times: something still writing under the prefix must not keep this going forever.
+    for (let round = 0; round < 5; round++) {
+      const keys = await this.list(prefix);
+      if (!keys.length) return deleted;
+      for (let i = 0; i < keys.length; i += 8)
+        await Promise.all(keys.slice(i, i + 8).map((Key) => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }))));
+      deleted += keys.length;
+    }
+    const left = await this.list(prefix);
+    if (left.length) throw new Error(`${left.length} objects under ${prefix} were still there after deleting them five times`);
+    return deleted;
   }
 }
 

@@ -109,7 +109,8 @@ export async function startWorker(opts: {
     }
     // A command the reaper published again carries a higher attempt; redeliveries add to it.
     const attempt = cmd.attempt + msg.info.deliveryCount - 1;
-    const base = { job_id: cmd.job_id, trace_id: cmd.trace_id, attempt, service };
+    // Events carry the job's account from its command, so whoever reads them never looks it up.
+    const base = { job_id: cmd.job_id, trace_id: cmd.trace_id, account_id: cmd.account_id, attempt, service };
     const logAt = (stage: string | null) => jobLogger(log, cmd, stage).child({ attempt, worker: WORKER_ID });
     const jlog = logAt(null);
 

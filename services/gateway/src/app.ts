@@ -1,7 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Bus, Logger, Storage } from '@mt/platform';
 import { bodyLimit } from 'hono/body-limit';
-import { type AccessPolicy, accessMiddleware, openAccess } from './access.js';
+import { type AccessPolicy, accessMiddleware, memberAccess } from './access.js';
 import { type Authenticate, anonymous, principalMiddleware } from './auth/principal.js';
 import type { Repositories } from './db/index.js';
 import { mountDocs } from './docs.js';
@@ -14,6 +14,7 @@ import { assetRoutes } from './routes/assets.js';
 import type { RouteDeps } from './routes/deps.js';
 import { jobRoutes } from './routes/jobs.js';
 import { type GatewayEnv, validationHook } from './routes/openapi.js';
+import { organiserRoutes } from './routes/organisers.js';
 import { projectRoutes } from './routes/projects.js';
 import { systemRoutes } from './routes/system.js';
 import { mountWeb } from './web.js';
@@ -32,7 +33,7 @@ export interface GatewayDeps {
   ensureThumbnail: RouteDeps['ensureThumbnail'];
   /** Who is asking (session cookie or API key); nobody when not given. */
   authenticate?: Authenticate;
-  /** Who may do what; everyone, until there are accounts. */
+  /** Who may do what; members of a memorial (memberAccess) unless a test gives another policy. */
   access?: AccessPolicy;
 }
 
@@ -58,7 +59,7 @@ export function createGateway(d: GatewayDeps) {
   });
   app.use('/api/v1/*', inputGuard());
   app.use('/api/v1/*', principalMiddleware(d.authenticate ?? anonymous));
-  app.use('/api/v1/*', accessMiddleware(d.access ?? openAccess, d.repos));
+  app.use('/api/v1/*', accessMiddleware(d.access ?? memberAccess, d.repos));
 
   const deps: RouteDeps = {
     repos: d.repos,
@@ -71,6 +72,7 @@ export function createGateway(d: GatewayDeps) {
     ensureThumbnail: d.ensureThumbnail,
   };
   app.route('/api/v1', projectRoutes(deps));
+  app.route('/api/v1', organiserRoutes(deps));
   app.route('/api/v1', assetRoutes(deps));
   app.route('/api/v1', jobRoutes(deps));
   app.route('/', systemRoutes(d.ready));

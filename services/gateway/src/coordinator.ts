@@ -105,6 +105,7 @@ export class Coordinator {
         parentJobId: pipelineId,
         stepKey: key,
         traceId: pipeline.trace_id,
+        accountId: pipeline.account_id,
         params: payload,
         payload,
       });
@@ -193,7 +194,7 @@ export class Coordinator {
 
   private async emit(em: EntityManager, job: JobView, kind: 'progress' | 'succeeded' | 'failed' | 'canceled', e: PipelineEvent): Promise<void> {
     if (kind !== 'progress') this.lastProgressAt.delete(job.id);
-    const event = makeEvent({ job_id: job.id, trace_id: job.trace_id, kind, attempt: 1, service: 'coordinator', ...e });
+    const event = makeEvent({ job_id: job.id, trace_id: job.trace_id, account_id: job.account_id, kind, attempt: 1, service: 'coordinator', ...e });
     await this.repos.outbox.add(em, { kind: 'event', body: event });
   }
 }

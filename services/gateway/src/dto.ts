@@ -1,5 +1,5 @@
-import type { Asset, Job, Project, Runtime } from '@mt/contracts';
-import type { AssetRow, JobView, ProjectView } from './db/index.js';
+import type { Asset, Job, Member, Project, Runtime } from '@mt/contracts';
+import type { AssetRow, JobView, MemberRow, ProjectView } from './db/index.js';
 
 // Rows → the REST shapes of API.md, in one place.
 
@@ -84,4 +84,8 @@ export function jobDto(j: JobView): Job {
     finished_at: iso(j.finished_at ?? null),
     runtime: runtimeDto(j),
   };
+}
+
+export function memberDto(m: MemberRow): Member {
+  return { account_id: m.account_id, email: m.email, name: m.name, role: m.role, created_at: iso(m.created_at)! };
 }

@@ -3,7 +3,7 @@
 
 import type { Storage } from '@mt/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AccessPolicy, openAccess } from './access.js';
+import { type AccessPolicy, memberAccess } from './access.js';
 import { createGateway } from './app.js';
 import { notFound } from './http-errors.js';
 import { freshDatabase, testLog } from './test-support.js';
@@ -13,8 +13,12 @@ const noStorage = {} as Storage;
 const unused = async () => {
   throw new Error('not in this test');
 };
-const gateway = (access: AccessPolicy = openAccess) =>
+// One signed-in account for every request (sessions and keys are the accounts engineer's tests; who
+// may see what is access.test.ts's).
+let accountId: string;
+const gateway = (access: AccessPolicy = memberAccess) =>
   createGateway({
+    authenticate: async () => ({ accountId, email: 'family@example.test', via: 'api_key' }),
     repos: db.repos,
     storage: noStorage,
     bus: () => null,
@@ -36,6 +40,7 @@ const send = async (app: ReturnType<typeof gateway>, method: string, path: strin
 
 beforeAll(async () => {
   db = await freshDatabase();
+  accountId = await db.repos.members.accountForEmail('family@example.test');
 });
 afterAll(async () => {
   await db?.drop();
@@ -100,7 +105,7 @@ describe('createGateway', () => {
     const app0 = gateway();
     const p = (await send(app0, 'POST', '/api/v1/projects', { title: 'Hidden' })).body;
     const hideAll: AccessPolicy = (c, repos) => ({
-      ...openAccess(c, repos),
+      ...memberAccess(c, repos),
       project: async (id) => {
         throw notFound('Project', id);
       },

@@ -64,6 +64,7 @@ export class JobCommands {
           body: makeEvent({
             job_id: t.id,
             trace_id: t.trace_id,
+            account_id: t.account_id,
             kind: 'canceled',
             attempt: 1,
             service: 'gateway',

@@ -31,7 +31,8 @@ async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined |
 
 /** A project with photos and a running pipeline whose canvas step is running. */
 async function pipelineAtCanvas(repos: Repositories, photoCount: number) {
-  const projectId = await repos.projects.create({ title: 'Durable', transition_seconds: 6, transition_style: 'classic', resolution: '720p', fps: 30 });
+  const owner = await repos.members.accountForEmail('durable@example.test');
+  const projectId = await repos.projects.create({ title: 'Durable', transition_seconds: 6, transition_style: 'classic', resolution: '720p', fps: 30 }, owner);
   await transaction(repos, (em) =>
     repos.assets.insert(
       em,

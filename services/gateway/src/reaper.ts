@@ -20,7 +20,7 @@ export class Reaper {
     const n = await transaction(this.repos, async (em) => {
       const stale = await jobs.claimStale(em, config.staleRunningMs, 20);
       for (const j of stale) {
-        const base = { job_id: j.id, trace_id: j.trace_id, attempt: j.attempt, service: 'reaper' };
+        const base = { job_id: j.id, trace_id: j.trace_id, account_id: j.account_id, attempt: j.attempt, service: 'reaper' };
         if (j.attempt >= config.maxDeliver) {
           this.log.warn({ job_id: j.id, trace_id: j.trace_id, attempt: j.attempt }, 'worker lost: job failed');
           const error = {
@@ -35,7 +35,7 @@ export class Reaper {
         await jobs.setAttempt(em, j.id, attempt);
         await outbox.add(
           em,
-          { kind: 'command', body: { job_id: j.id, trace_id: j.trace_id, type: j.type, attempt, payload: j.payload } },
+          { kind: 'command', body: { job_id: j.id, trace_id: j.trace_id, type: j.type, attempt, account_id: j.account_id, payload: j.payload } },
           { kind: 'event', body: makeEvent({ ...base, attempt, kind: 'progress', detail_message: 'Its worker stopped responding: starting it again' }) },
         );
         this.log.warn({ job_id: j.id, trace_id: j.trace_id, attempt }, 'stale job published again');

@@ -69,6 +69,8 @@ export const JobEntity = defineEntity({
     result: p.json<Record<string, unknown>>().nullable(),
     error: p.json<JobError>().nullable(),
     attempt: p.integer(),
+    /** The account the job belongs to: the memorial's owner; for a test job, who made it (v1.1). */
+    account_id: p.string().nullable(),
     published_at: p.datetime().nullable(),
     created_at: p.datetime(),
     started_at: p.datetime().nullable(),

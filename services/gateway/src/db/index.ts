@@ -2,15 +2,17 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { AssetRepo } from './assets.js';
 import { JobEventRepo } from './job-events.js';
 import { JobRepo, type NewJob } from './jobs.js';
+import { MemberRepo } from './members.js';
 import { OutboxRepo } from './outbox.js';
 import { ProjectRepo } from './projects.js';
 
 export type { NewAsset } from './assets.js';
 export type { AssetRow, JobRow, OutboxRow, ProjectRow, StageTiming } from './entities.js';
 export type { ClipSettings, JobListQuery, JobScope, JobView, NewJob } from './jobs.js';
+export type { MemberRow } from './members.js';
 export type { OutboxMessage } from './outbox.js';
 export type { ProjectScope, ProjectView } from './projects.js';
-export { AssetRepo, JobEventRepo, JobRepo, OutboxRepo, ProjectRepo };
+export { AssetRepo, JobEventRepo, JobRepo, MemberRepo, OutboxRepo, ProjectRepo };
 
 /** One repository per table; nothing else in the gateway writes SQL. */
 export interface Repositories {
@@ -20,10 +22,19 @@ export interface Repositories {
   jobs: JobRepo;
   events: JobEventRepo;
   outbox: OutboxRepo;
+  members: MemberRepo;
 }
 
 export function createRepositories(orm: MikroORM): Repositories {
-  return { orm, projects: new ProjectRepo(orm), assets: new AssetRepo(orm), jobs: new JobRepo(orm), events: new JobEventRepo(), outbox: new OutboxRepo(orm) };
+  return {
+    orm,
+    projects: new ProjectRepo(orm),
+    assets: new AssetRepo(orm),
+    jobs: new JobRepo(orm),
+    events: new JobEventRepo(),
+    outbox: new OutboxRepo(orm),
+    members: new MemberRepo(orm),
+  };
 }
 
 /** Runs `fn` in one transaction: every row and outbox message it writes commits together or not at all. */

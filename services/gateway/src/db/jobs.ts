@@ -22,6 +22,8 @@ export interface NewJob {
   parentJobId?: string | null;
   stepKey?: string | null;
   traceId?: string;
+  /** The account the job belongs to; for a job of a memorial, its owner (looked up when not given). */
+  accountId?: string | null;
   params: Record<string, unknown>;
   /** Builds the command payload once the job id is known (object keys are laid out by job). */
   payload: Record<string, unknown> | ((jobId: string) => Record<string, unknown>);
@@ -35,8 +37,8 @@ export interface JobListQuery {
   cursor?: string;
 }
 
-/** Which jobs a caller may list (issue 10 narrows it to an account's). */
-export type JobScope = { all: true };
+/** Which jobs a caller's list shows: those of the account's memorials, and its own test jobs. */
+export type JobScope = { accountId: string };
 
 /** The output a clip was made for: a clip is reusable only for the same one. */
 export interface ClipSettings {
@@ -67,13 +69,27 @@ export class JobRepo {
       span.end();
     }
     const payload = typeof j.payload === 'function' ? j.payload(id) : j.payload;
-    await em.execute(
-      `insert into jobs (id, type, status, project_id, parent_job_id, step_key, trace_id, params, payload)
-       values (?, ?, 'queued', ?, ?, ?, ?, ?::jsonb, ?::jsonb)`,
-      [id, j.type, j.projectId ?? null, j.parentJobId ?? null, j.stepKey ?? null, traceId, JSON.stringify(j.params), JSON.stringify(payload)],
+    const projectId = j.projectId ?? null;
+    const [row] = await em.execute<{ account_id: string | null }[]>(
+      `insert into jobs (id, type, status, project_id, parent_job_id, step_key, trace_id, params, payload, account_id)
+       values (?, ?, 'queued', ?, ?, ?, ?, ?::jsonb, ?::jsonb,
+               coalesce(?, (select account_id from project_members where project_id = ? and role = 'owner')))
+       returning account_id`,
+      [
+        id,
+        j.type,
+        projectId,
+        j.parentJobId ?? null,
+        j.stepKey ?? null,
+        traceId,
+        JSON.stringify(j.params),
+        JSON.stringify(payload),
+        j.accountId ?? null,
+        projectId,
+      ],
     );
     await em.execute(`insert into job_runtimes (job_id, stage, detail_message) values (?, 'queued', 'Waiting for a worker')`, [id]);
-    return { job_id: id, trace_id: traceId, type: j.type, attempt: 1, payload };
+    return { job_id: id, trace_id: traceId, type: j.type, attempt: 1, account_id: row?.account_id ?? null, payload };
   }
 
   async find(id: string, em = this.em()): Promise<JobView | null> {
@@ -99,9 +115,9 @@ export class JobRepo {
     return rows[0]?.id ?? null;
   }
 
-  async list(_scope: JobScope, q: JobListQuery): Promise<{ items: JobView[]; next_cursor: string | null }> {
-    const where: string[] = [];
-    const params: unknown[] = [];
+  async list(scope: JobScope, q: JobListQuery): Promise<{ items: JobView[]; next_cursor: string | null }> {
+    const where: string[] = [`(j.project_id in (select project_id from project_members where account_id = ?) or (j.project_id is null and j.account_id = ?))`];
+    const params: unknown[] = [scope.accountId, scope.accountId];
     const filter = (sql: string, value: unknown) => {
       where.push(sql);
       params.push(value);
@@ -112,11 +128,17 @@ export class JobRepo {
     const cur = decodeCursor(q.cursor);
     if (cur) where.push('(j.created_at, j.id) < (?::timestamptz, ?)'), params.push(cur.t, cur.id);
     params.push(q.limit + 1);
-    const rows = await this.em().execute<JobView[]>(
-      `${SELECT_JOB} ${where.length ? `where ${where.join(' and ')}` : ''} order by j.created_at desc, j.id desc limit ?`,
-      params,
-    );
+    const rows = await this.em().execute<JobView[]>(`${SELECT_JOB} where ${where.join(' and ')} order by j.created_at desc, j.id desc limit ?`, params);
     return page(rows, q.limit);
+  }
+
+  /** Whether any job of the project (a step included) is still queued or running. */
+  async anyUnfinished(em: EntityManager, projectId: string): Promise<string | null> {
+    const rows = await em.execute<{ id: string }[]>(
+      `select id from jobs where project_id = ? and status in ('queued','running') order by parent_job_id nulls first limit 1`,
+      [projectId],
+    );
+    return rows[0]?.id ?? null;
   }
 
   /** The job and its unfinished descendants. */

@@ -6,12 +6,14 @@ import { Migration20261127000000_initial } from './migrations/Migration202611270
 import { Migration20261127010000_job_attempt } from './migrations/Migration20261127010000_job_attempt.js';
 import { Migration20261203000000_outbox_thumbnails } from './migrations/Migration20261203000000_outbox_thumbnails.js';
 import { Migration20261203100000_accounts } from './migrations/Migration20261203100000_accounts.js';
+import { Migration20261203110000_members } from './migrations/Migration20261203110000_members.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000_initial', class: Migration20261127000000_initial },
   { name: 'Migration20261127010000_job_attempt', class: Migration20261127010000_job_attempt },
   { name: 'Migration20261203000000_outbox_thumbnails', class: Migration20261203000000_outbox_thumbnails },
   { name: 'Migration20261203100000_accounts', class: Migration20261203100000_accounts },
+  { name: 'Migration20261203110000_members', class: Migration20261203110000_members },
 ];
 
 export async function createOrm(clientUrl = config.databaseUrl): Promise<MikroORM> {

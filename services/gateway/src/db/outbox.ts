@@ -35,6 +35,11 @@ export class OutboxRepo {
     if (ids.length) await this.orm.em.fork().execute(`update outbox set sent_at = now() where id = any(?::bigint[])`, [`{${ids.join(',')}}`]);
   }
 
+  /** The messages of a memorial's jobs, removed with the memorial (before its jobs: they are found through them). */
+  async deleteForProject(em: EntityManager, projectId: string): Promise<void> {
+    await em.execute(`delete from outbox where job_id in (select id from jobs where project_id = ?)`, [projectId]);
+  }
+
   /** Sent messages are kept a while for diagnosis, then removed. */
   async prune(olderThanMs: number): Promise<void> {
     await this.orm.em.fork().execute(`delete from outbox where sent_at < now() - (? * interval '1 millisecond')`, [olderThanMs]);

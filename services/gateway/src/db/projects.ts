@@ -12,8 +12,8 @@ export type ProjectView = ProjectRow & {
   cover_asset_id: string | null;
 };
 
-/** Which projects a caller may list (issue 10 narrows it to an account's). */
-export type ProjectScope = { all: true };
+/** Which projects a caller's list shows: those the account is a member of. */
+export type ProjectScope = { accountId: string };
 
 const SELECT_PROJECT = `select p.*,
   (select count(*)::int from assets a where a.project_id = p.id and a.kind = 'photo') as photo_count,
@@ -29,12 +29,26 @@ export class ProjectRepo {
     return this.orm.em.fork();
   }
 
-  async create(req: CreateProjectRequest): Promise<string> {
+  /** Writes the memorial and its owner's membership in one statement: no memorial is ever without an owner. */
+  async create(req: CreateProjectRequest, ownerAccountId: string): Promise<string> {
     const id = randomUUID();
     await this.em().execute(
-      `insert into projects (id, title, subject_name, born, died, transition_seconds, transition_style, resolution, fps)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [id, req.title, req.subject_name ?? null, req.born ?? null, req.died ?? null, req.transition_seconds, req.transition_style, req.resolution, req.fps],
+      `with p as (
+         insert into projects (id, title, subject_name, born, died, transition_seconds, transition_style, resolution, fps)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?) returning id)
+       insert into project_members (project_id, account_id, role) select id, ?, 'owner' from p`,
+      [
+        id,
+        req.title,
+        req.subject_name ?? null,
+        req.born ?? null,
+        req.died ?? null,
+        req.transition_seconds,
+        req.transition_style,
+        req.resolution,
+        req.fps,
+        ownerAccountId,
+      ],
     );
     return id;
   }
@@ -44,13 +58,19 @@ export class ProjectRepo {
     return rows[0] ?? null;
   }
 
-  async list(_scope: ProjectScope, limit: number, cursor?: string): Promise<{ items: ProjectView[]; next_cursor: string | null }> {
+  async list(scope: ProjectScope, limit: number, cursor?: string): Promise<{ items: ProjectView[]; next_cursor: string | null }> {
     const cur = decodeCursor(cursor);
     const rows = await this.em().execute<ProjectView[]>(
-      `${SELECT_PROJECT} ${cur ? 'where (p.created_at, p.id) < (?::timestamptz, ?)' : ''} order by p.created_at desc, p.id desc limit ?`,
-      cur ? [cur.t, cur.id, limit + 1] : [limit + 1],
+      `${SELECT_PROJECT} where exists (select 1 from project_members m where m.project_id = p.id and m.account_id = ?)
+       ${cur ? 'and (p.created_at, p.id) < (?::timestamptz, ?)' : ''} order by p.created_at desc, p.id desc limit ?`,
+      cur ? [scope.accountId, cur.t, cur.id, limit + 1] : [scope.accountId, limit + 1],
     );
     return page(rows, limit);
+  }
+
+  /** Deletes the memorial; its members, assets, jobs, runtimes and events go with it (foreign keys cascade). */
+  async delete(em: EntityManager, id: string): Promise<void> {
+    await em.execute(`delete from projects where id = ?`, [id]);
   }
 
   /** Holds the project's row until the transaction ends: uploads and order changes queue behind it. */

@@ -23,7 +23,8 @@ export function jobRoutes(d: RouteDeps) {
       request: { body: body(TestJobRequest) },
       responses: { 202: json(Job, 'The job'), ...errors(400, 422, 503) },
     }),
-    async (c) => c.json(await created(await d.jobs.create(d.requests.test(c.req.valid('json')))), 202),
+    // A test job has no memorial: it belongs to whoever started it.
+    async (c) => c.json(await created(await d.jobs.create({ ...d.requests.test(c.req.valid('json')), accountId: c.var.access.account().accountId })), 202),
   );
   /** A job of one project's: the project is looked up through access first. */
   const projectJob = (path: string, operationId: string, summary: string, schema: z.ZodType, make: (p: ProjectView, b: never) => Promise<NewJob>) =>

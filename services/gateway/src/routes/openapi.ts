@@ -18,6 +18,8 @@ export const newRoutes = () => new OpenAPIHono<GatewayEnv>({ defaultHook: valida
 
 const ERROR_TEXT: Record<number, string> = {
   400: 'The request could not be read',
+  401: 'No credential, or a bad one',
+  403: 'A member whose role may not do this',
   404: 'No such thing (or not yours)',
   409: 'Conflicts with the current state',
   413: 'Too large',

@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { CreateProjectRequest, Job, ListQuery, Project, ProjectList, RemakeRequest } from '@mt/contracts';
 import { jobDto, projectDto } from '../dto.js';
 import { ApiError, projectBusy } from '../http-errors.js';
+import { deleteProject } from '../project-deletion.js';
 import { serveObject } from '../serve-object.js';
 import type { RouteDeps } from './deps.js';
 import { binary, body, errors, json, newRoutes, ProjectParam } from './openapi.js';
@@ -23,7 +24,11 @@ export function projectRoutes(d: RouteDeps) {
       request: { body: body(CreateProjectRequest) },
       responses: { 201: json(Project, 'The new memorial'), ...errors(400, 422) },
     }),
-    async (c) => c.json(projectDto((await d.repos.projects.find(await d.repos.projects.create(c.req.valid('json'))))!), 201),
+    async (c) => {
+      // The caller owns what they make.
+      const id = await d.repos.projects.create(c.req.valid('json'), c.var.access.account().accountId);
+      return c.json(projectDto((await d.repos.projects.find(id))!), 201);
+    },
   );
   api.openapi(
     createRoute({
@@ -52,6 +57,22 @@ export function projectRoutes(d: RouteDeps) {
       responses: { 200: json(Project, 'The memorial'), ...errors(404) },
     }),
     async (c) => c.json(projectDto(await c.var.access.project(c.req.valid('param').project_id, 'read')), 200),
+  );
+  api.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/projects/{project_id}',
+      tags,
+      operationId: 'deleteProject',
+      summary: 'Delete a memorial with all its files (owner only)',
+      request: { params: ProjectParam },
+      responses: { 204: { description: 'Deleted, with every file' }, ...errors(401, 403, 404, 409, 503) },
+    }),
+    async (c) => {
+      const p = await c.var.access.project(c.req.valid('param').project_id, 'own');
+      await deleteProject(d.repos, d.storage, d.log, p.id);
+      return c.body(null, 204);
+    },
   );
   api.openapi(
     createRoute({
