@@ -134,8 +134,8 @@ export class Storage {
 
   /**
    * Deletes every object under a prefix (a whole memorial: `projects/<id>/`); the count deleted. One
-   * DeleteObject per key, a few at a time: the batch DeleteObjects call needs a checksum that not every
-   * S3-compatible server accepts.
+   * DeleteObject per key, one after another: s3rver answered concurrent deletes in one folder (and the
+   * batch DeleteObjects) with InternalError, racing on removing the emptied folder.
    */
   async deletePrefix(prefix: string): Promise<number> {
     if (!prefix.endsWith('/')) throw new Error(`deletePrefix needs a folder-like prefix ending in "/", got "${prefix}"`);
@@ -145,8 +145,7 @@ export class Storage {
     for (let round = 0; round < 5; round++) {
       const keys = await this.list(prefix);
       if (!keys.length) return deleted;
-      for (let i = 0; i < keys.length; i += 8)
-        await Promise.all(keys.slice(i, i + 8).map((Key) => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }))));
+      for (const Key of keys) await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
       deleted += keys.length;
     }
     const left = await this.list(prefix);
