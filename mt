@@ -4,6 +4,7 @@
 #   ./mt demo [--photos DIR] [--music FILE]   start the stack, make a memorial video, print where it is
 #   ./mt start                                every service (Ctrl-C stops them)
 #   ./mt memorial --photos DIR --out FILE     the CLI against a running gateway
+#   ./mt api-key create --email EMAIL [--name NAME]   an API key (printed as the last line)
 #   ./mt test | test:chaos | bench | typecheck
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -11,6 +12,7 @@ export PATH="$PWD/.tools/node/bin:$PATH"
 cmd=${1:-help}; shift || true
 case "$cmd" in
   demo) exec node --import tsx scripts/demo.ts "$@" ;;
+  api-key) exec node --import tsx scripts/api-key.ts "$@" ;;
   start|memorial|test|test:chaos|bench|typecheck) exec pnpm -s run "$cmd" "$@" ;;
-  *) sed -n '2,8p' "$0"; exit 2 ;;
+  *) sed -n '2,9p' "$0"; exit 2 ;;
 esac

@@ -16,7 +16,13 @@ export const SignInStarted = z
 export type SignInStarted = z.infer<typeof SignInStarted>;
 
 export const VerifyRequest = z
-  .object({ email: Email, code: z.string().trim().regex(/^\d{6}$/, 'the code is 6 digits') })
+  .object({
+    email: Email,
+    code: z
+      .string()
+      .trim()
+      .regex(/^\d{6}$/, 'the code is 6 digits'),
+  })
   .meta({ id: 'VerifyRequest' });
 export type VerifyRequest = z.infer<typeof VerifyRequest>;
 

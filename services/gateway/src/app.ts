@@ -2,7 +2,9 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Bus, Logger, Storage } from '@mt/platform';
 import { bodyLimit } from 'hono/body-limit';
 import { type AccessPolicy, accessMiddleware, memberAccess } from './access.js';
-import { type Authenticate, anonymous, principalMiddleware } from './auth/principal.js';
+import { type Accounts, accountsUnavailable } from './auth/accounts.js';
+import { principalUnlessOpen, requireCredential } from './auth/authenticate.js';
+import { type Authenticate, anonymous } from './auth/principal.js';
 import type { Repositories } from './db/index.js';
 import { mountDocs } from './docs.js';
 import { errorResponse, onError } from './http-errors.js';
@@ -10,7 +12,9 @@ import { inputGuard } from './input-guard.js';
 import { JobCommands } from './job-commands.js';
 import { JobRequests } from './job-requests.js';
 import { metrics } from './metrics.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
 import { assetRoutes } from './routes/assets.js';
+import { authRoutes } from './routes/auth.js';
 import type { RouteDeps } from './routes/deps.js';
 import { jobRoutes } from './routes/jobs.js';
 import { type GatewayEnv, validationHook } from './routes/openapi.js';
@@ -33,6 +37,8 @@ export interface GatewayDeps {
   ensureThumbnail: RouteDeps['ensureThumbnail'];
   /** Who is asking (session cookie or API key); nobody when not given. */
   authenticate?: Authenticate;
+  /** Accounts, sign-in and API keys (auth/accounts.ts); their routes answer 503 when not given. */
+  accounts?: Accounts;
   /** Who may do what; members of a memorial (memberAccess) unless a test gives another policy. */
   access?: AccessPolicy;
 }
@@ -58,7 +64,9 @@ export function createGateway(d: GatewayDeps) {
     return bodyLimit({ maxSize: JSON_LIMIT, onError: (cc) => errorResponse(cc, 'payload_too_large', 'The request body is larger than 1 MB.') })(c, next);
   });
   app.use('/api/v1/*', inputGuard());
-  app.use('/api/v1/*', principalMiddleware(d.authenticate ?? anonymous));
+  app.use('/api/v1/*', principalUnlessOpen(d.authenticate ?? anonymous));
+  // Every /api/v1 path but signing in and capability links needs a session or an API key: 401 here.
+  app.use('/api/v1/*', requireCredential());
   app.use('/api/v1/*', accessMiddleware(d.access ?? memberAccess, d.repos));
 
   const deps: RouteDeps = {
@@ -70,7 +78,10 @@ export function createGateway(d: GatewayDeps) {
     requests: new JobRequests(d.repos),
     storeThumbnail: d.storeThumbnail,
     ensureThumbnail: d.ensureThumbnail,
+    accounts: d.accounts ?? accountsUnavailable,
   };
+  app.route('/api/v1', authRoutes(deps));
+  app.route('/api/v1', apiKeyRoutes(deps));
   app.route('/api/v1', projectRoutes(deps));
   app.route('/api/v1', organiserRoutes(deps));
   app.route('/api/v1', assetRoutes(deps));
@@ -86,8 +97,8 @@ export function createGateway(d: GatewayDeps) {
       license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' } as { name: string },
     },
     servers: [{ url: '/', description: 'This gateway' }],
-    // No credentials yet: every operation is open until accounts and share links (issue 10) arrive.
-    security: [],
+    // A session cookie or an API key (schemes declared by routes/auth.ts); sign-in operations say `security: []`.
+    security: [{ bearer: [] }, { session: [] }],
   });
   mountDocs(app);
   mountWeb(app);

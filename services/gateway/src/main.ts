@@ -15,6 +15,7 @@ import {
   type Worker,
 } from '@mt/platform';
 import { createGateway } from './app.js';
+import { accountsFromEnv } from './auth/setup.js';
 import { Coordinator } from './coordinator.js';
 import { ensureDatabase, ping } from './db/database.js';
 import { createRepositories } from './db/index.js';
@@ -37,6 +38,7 @@ const storage = new Storage();
 void retryUntil('object store', log, () => storage.ensureBucket(), 1_000).catch((e: unknown) => log.error({ err: e }, 'object store unreachable'));
 
 const repos = createRepositories(orm);
+const accounts = await accountsFromEnv(log);
 /** The pipeline runtime, once the bus is there: relay, projector, coordinator, reaper. */
 let runtime: { bus: Bus; relay: Relay; projector: Projector; coordinatorWorker: Worker; timer: NodeJS.Timeout } | null = null;
 const kick = () => runtime?.relay.kick();
@@ -49,6 +51,8 @@ const app = createGateway({
   log,
   bus: () => runtime?.bus ?? null,
   committed: kick,
+  accounts: accounts.accounts,
+  authenticate: accounts.accounts.authenticate,
   storeThumbnail: (local, projectId, assetId) => storeThumbnail(storage, projectId, assetId, local),
   ensureThumbnail: (projectId, assetId, uploadKey) => ensureThumbnail(storage, projectId, assetId, uploadKey),
   ready: async () => {
@@ -94,6 +98,7 @@ onShutdown(log, async () => {
     await runtime.coordinatorWorker.stop();
     await runtime.bus.nc.drain().catch(() => {});
   }
+  await accounts.close();
   await orm.close();
   await stopTelemetry();
 });

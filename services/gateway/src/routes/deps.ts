@@ -1,4 +1,5 @@
 import type { Bus, Logger, Storage } from '@mt/platform';
+import type { Accounts } from '../auth/accounts.js';
 import type { Repositories } from '../db/index.js';
 import type { JobCommands } from '../job-commands.js';
 import type { JobRequests } from '../job-requests.js';
@@ -15,4 +16,6 @@ export interface RouteDeps {
   storeThumbnail: (localPhoto: string, projectId: string, assetId: string) => Promise<string>;
   /** The thumbnail's key of a photo that has none yet (uploaded before thumbnails), made from the original. */
   ensureThumbnail: (projectId: string, assetId: string, uploadKey: string) => Promise<string>;
+  /** Accounts, sign-in codes, sessions and API keys (better-auth). */
+  accounts: Accounts;
 }
