@@ -25,6 +25,12 @@ const clientIp = (c: Context): string => {
 /** Secure cookies over HTTPS, also behind a proxy that ends TLS and says so. */
 const isHttps = (c: Context) => new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto')?.split(',')[0]?.trim() === 'https';
 
+/** The 429 of the limited operations, with its Retry-After header. */
+const limited = () => {
+  const e = errors(429)[429]!;
+  return { 429: { ...e, headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' as const } } } } };
+};
+
 /** 429 with Retry-After (the header set here stays on the error answer that onError makes). */
 const tooManyAttempts = (c: Context, seconds: number): never => {
   c.header('Retry-After', String(seconds));
@@ -57,7 +63,7 @@ export function authRoutes(d: RouteDeps) {
       description: 'The same answer whether or not an account exists for the address. The code lasts 15 minutes and works once.',
       security: open,
       request: { body: body(SignInRequest) },
-      responses: { 202: json(SignInStarted, 'A code is on its way'), ...errors(422, 429, 503) },
+      responses: { 202: json(SignInStarted, 'A code is on its way'), ...errors(422, 503), ...limited() },
     }),
     async (c) => {
       const { email } = c.req.valid('json');
@@ -76,7 +82,7 @@ export function authRoutes(d: RouteDeps) {
       summary: 'Sign in with the code: sets the session cookie',
       security: open,
       request: { body: body(VerifyRequest) },
-      responses: { 200: json(AccountResponse, 'Signed in (Set-Cookie: mt_session)'), ...errors(401, 422, 429, 503) },
+      responses: { 200: json(AccountResponse, 'Signed in (Set-Cookie: mt_session)'), ...errors(401, 422, 503), ...limited() },
     }),
     async (c) => {
       const { email, code } = c.req.valid('json');

@@ -20,6 +20,7 @@ const ERROR_TEXT: Record<number, string> = {
   400: 'The request could not be read',
   401: 'No credential, or a bad one',
   403: 'A member whose role may not do this',
+  429: "Too many attempts: wait the Retry-After header's seconds",
   404: 'No such thing (or not yours)',
   409: 'Conflicts with the current state',
   413: 'Too large',
