@@ -78,3 +78,34 @@ describe('uploadFiles', () => {
     expect(new Uint8Array(await parts[0]!.arrayBuffer())).toEqual(new Uint8Array([1, 2, 3]));
   });
 });
+
+describe('apiKey', () => {
+  it('sends Authorization: Bearer with typed calls, uploads, waiting for a job and the video', async () => {
+    const { fetch, requests } = scripted([
+      () => json(200, { items: [], next_cursor: null }),
+      () => json(201, { items: [] }),
+      () => json(200, job('succeeded', 'test_done')),
+      () => new Response(new Uint8Array([0, 0, 0, 24]), { status: 200, headers: { 'content-type': 'video/mp4' } }),
+    ]);
+    const client = createMemorialClient('http://gw', { fetch, apiKey: 'mt_k1', headers: { authorization: 'Bearer overridden' } });
+    await client.GET('/api/v1/projects');
+    await client.uploadFiles('p1', [{ data: new Uint8Array([1]), name: 'a.jpg' }]);
+    await client.waitForJob('j1', { timeoutMs: 1_000 });
+    await client.fetchVideo('p1');
+    expect(requests.map((r) => [new URL(r.url).pathname, r.headers.get('authorization')])).toEqual([
+      ['/api/v1/projects', 'Bearer mt_k1'],
+      ['/api/v1/projects/p1/assets', 'Bearer mt_k1'],
+      ['/api/v1/jobs/j1', 'Bearer mt_k1'],
+      ['/api/v1/projects/p1/video', 'Bearer mt_k1'],
+    ]);
+  });
+
+  it('a refused key ends a wait at once with the 401 (no retrying a credential that will not work)', async () => {
+    const { fetch, requests } = scripted([() => json(401, { error: { code: 'unauthenticated', message: 'Sign in or send an API key.', details: {} } })]);
+    const e = await createMemorialClient('http://gw', { fetch, apiKey: 'revoked' })
+      .waitForJob('j1', { timeoutMs: 5_000 })
+      .catch((x: unknown) => x);
+    expect(e).toMatchObject({ status: 401, code: 'unauthenticated' });
+    expect(requests).toHaveLength(1);
+  });
+});

@@ -64,7 +64,13 @@ export interface WaitOptions {
 }
 
 export interface ClientOptions {
-  /** Sent with every request (e.g. `authorization` once there are API keys). */
+  /**
+   * An API key (`./mt api-key create --email EMAIL`): sent as `Authorization: Bearer <key>` with every
+   * request, the helpers' too (uploads, waiting for a job, the video). Without one, every /api/v1
+   * path but sign-in and shared links answers 401.
+   */
+  apiKey?: string;
+  /** Sent with every request; `apiKey`, when given, sets `authorization` over any given here. */
   headers?: Record<string, string>;
   /** In place of the global fetch (tests). */
   fetch?: typeof globalThis.fetch;
@@ -76,8 +82,9 @@ export type MemorialClient = ReturnType<typeof createMemorialClient>;
 export function createMemorialClient(baseUrl: string, options: ClientOptions = {}) {
   const origin = baseUrl.replace(/\/+$/, '');
   const fetchImpl = options.fetch ?? globalThis.fetch;
-  const http = createClient<paths>({ baseUrl: origin, headers: options.headers, fetch: fetchImpl });
-  const rawHeaders = (extra: Record<string, string> = {}) => new Headers({ ...options.headers, ...extra });
+  const headers: Record<string, string> = { ...options.headers, ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}) };
+  const http = createClient<paths>({ baseUrl: origin, headers, fetch: fetchImpl });
+  const rawHeaders = (extra: Record<string, string> = {}) => new Headers({ ...headers, ...extra });
 
   /** POST the files as one multipart request (`files` parts); the answer as openapi-fetch gives it. */
   const uploadFiles = async (projectId: string, files: UploadFile[]) => {
