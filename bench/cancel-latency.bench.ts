@@ -3,13 +3,13 @@
 
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ok, testClient } from '../tests/lib/api.js';
+import { ok } from '../tests/lib/api.js';
 import { CORPUS, pidsMatching, Stack } from '../tests/lib/stack.js';
 
 const RUNS = Number(process.env.MT_BENCH_CANCELS ?? 20);
 const stack = new Stack();
 const e = await stack.start({ env: { LOG_LEVEL: 'warn' } });
-const api = testClient(e.url);
+const api = stack.client(); // the stack made its own account and key
 const ffmpegPids = () => pidsMatching(`ffmpeg.*${e.env.MT_TMP_DIR}`);
 try {
   const p = await api.project({ title: 'cancel bench', resolution: '1080p', transition_seconds: 10, transition_style: 'classic' });

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { encodeProfile, ffprobe, resolutionSize, runFfmpeg } from '@mt/media';
-import { ok, type TestClient, testClient } from '../tests/lib/api.js';
+import { ok, type TestClient } from '../tests/lib/api.js';
 import { CORPUS, Stack } from '../tests/lib/stack.js';
 
 const N = Number(process.env.MT_BENCH_PHOTOS ?? 12);
@@ -71,8 +71,8 @@ async function stageBreakdown(api: TestClient, projectId: string, wall: number):
 const rows: string[] = [];
 for (const resolution of RESOLUTIONS) {
   const stack = new Stack();
-  const e = await stack.start({ env: { LOG_LEVEL: 'warn' } });
-  const api = testClient(e.url);
+  await stack.start({ env: { LOG_LEVEL: 'warn' } });
+  const api = stack.client(); // the stack made its own account and key
   const work = await mkdtemp(path.join(os.tmpdir(), 'mt-bench-'));
   try {
     const p = await api.project({ title: 'bench', resolution, fps: FPS, transition_seconds: 6, transition_style: 'classic' });

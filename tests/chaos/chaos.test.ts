@@ -11,7 +11,7 @@ import { ffprobe } from '@mt/media';
 import { processAlive } from '@mt/platform';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Job, type TestClient, testClient } from '../lib/api.js';
+import type { Job, TestClient } from '../lib/api.js';
 import { OwnNats, OwnPostgres } from '../lib/servers.js';
 import { CORPUS, pidsMatching, type ServiceName, Stack } from '../lib/stack.js';
 import { waitFor } from '../lib/wait.js';
@@ -76,7 +76,7 @@ beforeAll(async () => {
     },
   });
   for (const [s, n] of Object.entries(REPLICAS)) for (let i = 1; i <= n; i++) stack.spawn(s as ServiceName, `${s}-${i}`);
-  api = testClient(stack.e.url);
+  api = stack.client();
 }, 120_000);
 
 /** Ends the storm; set while it runs, so a failed run does not spawn replicas after the stack stopped. */

@@ -9,7 +9,7 @@ import { busNames } from '@mt/contracts';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ok, type TestClient, testClient } from '../lib/api.js';
+import { ok, type TestClient } from '../lib/api.js';
 import { OwnPostgres } from '../lib/servers.js';
 import { Stack } from '../lib/stack.js';
 import { waitFor } from '../lib/wait.js';
@@ -24,8 +24,8 @@ beforeAll(async () => {
   await chmod(dir, 0o755); // the postgres user must reach its cluster folder inside
   postgres = new OwnPostgres(path.join(dir, 'cluster'));
   await postgres.init();
-  const e = await stack.start({ pgUrl: postgres.url, services: ['gateway', 'canvas'] });
-  api = testClient(e.url);
+  await stack.start({ pgUrl: postgres.url, services: ['gateway', 'canvas'] });
+  api = stack.client();
 }, 120_000);
 afterAll(async () => {
   await stack.stop();

@@ -17,7 +17,7 @@ let db: pg.Client;
 
 beforeAll(async () => {
   const e = await stack.start({ services: ['gateway', 'canvas'] });
-  api = testClient(e.url);
+  api = stack.client();
   db = new pg.Client({ connectionString: e.databaseUrl });
   await db.connect();
 });
@@ -92,7 +92,11 @@ describe('projects API', () => {
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = http.request(
         `${api.base}/api/v1/projects`,
-        { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        {
+          method: 'POST',
+          agent: false,
+          headers: { authorization: `Bearer ${api.key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
         (res) => {
           let t = '';
           res.on('data', (d) => (t += d));
@@ -172,7 +176,8 @@ describe('the test job', () => {
 
   it('streams runtime updates over SSE until the job ends', async () => {
     const r = await api.POST('/api/v1/jobs/test', { body: { steps: 3, step_ms: 150 } });
-    const res = await fetch(`${api.base}/api/v1/jobs/${r.data!.id}/events`); // the stream itself is what is tested
+    // the stream itself is what is tested, with the key as the client sends it
+    const res = await fetch(`${api.base}/api/v1/jobs/${r.data!.id}/events`, { headers: { authorization: `Bearer ${api.key}` } });
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const text = await res.text(); // ends after the terminal update
     const updates = text
@@ -273,7 +278,7 @@ describe('outside /api/v1', () => {
     const body = (await r.json()) as { error: { code: string; details: Record<string, string> } };
     expect(body.error.code).toBe('dependency_unavailable');
     expect(Object.keys(body.error.details)).toEqual(['nats']);
-    const job = await testClient(`http://127.0.0.1:${port}`).POST('/api/v1/jobs/test', { body: {} });
+    const job = await testClient(`http://127.0.0.1:${port}`, { key: api.key }).POST('/api/v1/jobs/test', { body: {} });
     expect(job.response.status).toBe(503);
     await stack.stopProcess('gateway-no-nats');
   });

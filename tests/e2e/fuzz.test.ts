@@ -4,7 +4,7 @@
 import net from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ok, type TestClient, testClient } from '../lib/api.js';
+import { ok, type TestClient } from '../lib/api.js';
 import { extraProbes, type Finding, judge, type KnownIds, type OpenApiDoc, operationsOf, type Probe, probesFor, seededRandom } from '../lib/fuzz.js';
 import { Stack, type StackEnv } from '../lib/stack.js';
 
@@ -22,7 +22,7 @@ let photo: Uint8Array;
 beforeAll(async () => {
   // The gateway alone: fuzzing the API needs no workers (jobs it creates stay queued).
   e = await stack.start({ services: ['gateway'], env: { MT_MAX_UPLOAD_BYTES: String(UPLOAD_LIMIT), LOG_LEVEL: 'warn' } });
-  api = testClient(e.url);
+  api = stack.client();
   photo = await sharp({ create: { width: 120, height: 90, channels: 3, background: '#7a8' } })
     .png()
     .toBuffer();
@@ -39,7 +39,8 @@ async function send(p: Probe, attempt = 1): Promise<Finding | null> {
   try {
     const res = await fetch(`${e.url}${p.url}`, {
       method: p.method,
-      headers: p.headers,
+      // with the stack's key: odd input must reach the routes, not stop at the 401 of no credential
+      headers: { authorization: `Bearer ${api.key}`, ...p.headers },
       body: p.body as RequestInit['body'],
       signal: AbortSignal.timeout(15_000),
       ...(streamed ? { duplex: 'half' } : {}),
@@ -70,7 +71,9 @@ async function truncatedOnTheWire(path: string): Promise<void> {
   const u = new URL(e.url);
   await new Promise<void>((resolve) => {
     const sock = net.connect({ host: u.hostname, port: Number(u.port) }, () => {
-      sock.end(`POST ${path} HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{"title":"cut`);
+      sock.end(
+        `POST ${path} HTTP/1.1\r\nHost: x\r\nauthorization: Bearer ${api.key}\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{"title":"cut`,
+      );
     });
     sock.on('data', () => {});
     sock.on('close', () => resolve());

@@ -10,7 +10,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ffprobe } from '@mt/media';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Behaviour, ComfyStandin } from '../comfy-standin/test-double-comfyui.js';
-import { type Job, ok, type TestClient, testClient } from '../lib/api.js';
+import { type Job, ok, type TestClient } from '../lib/api.js';
 import { CORPUS, Stack } from '../lib/stack.js';
 import { waitFor } from '../lib/wait.js';
 
@@ -78,7 +78,7 @@ beforeAll(async () => {
       MT_GENERATIVE_ATTEMPTS: String(ATTEMPTS),
     },
   });
-  api = testClient(e.url);
+  api = stack.client();
   s3 = new S3Client({
     endpoint: e.s3Endpoint,
     region: 'us-east-1',

@@ -7,7 +7,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { objectKeys } from '@mt/contracts';
 import { CANVAS_VERSION, ffprobe, frameSimilarity } from '@mt/media';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Job, ok, type Project, type TestClient, testClient } from '../lib/api.js';
+import { type Job, ok, type Project, type TestClient } from '../lib/api.js';
 import { CORPUS, Stack } from '../lib/stack.js';
 
 const stack = new Stack();
@@ -26,7 +26,7 @@ const MUSIC = path.join(CORPUS, 'audio', 'bach_goldberg_aria_da_capo_ishizaka_cc
 
 beforeAll(async () => {
   const e = await stack.start();
-  api = testClient(e.url);
+  api = stack.client();
   s3 = new S3Client({ endpoint: e.s3Endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
   await import('node:fs/promises').then((fs) => fs.mkdir(work, { recursive: true }));
 });
@@ -180,7 +180,8 @@ describe('a memorial video from six photos and music', () => {
     const part = Buffer.from(await r.arrayBuffer());
     const whole = Buffer.from(await (await api.fetchVideo(project.id)).arrayBuffer());
     expect(part.equals(whole.subarray(100, 1100))).toBe(true);
-    const poster = await fetch(`${api.base}/api/v1/projects/${project.id}/poster`); // not in the document: an image for <video poster>
+    // not in the document: an image for <video poster>
+    const poster = await fetch(`${api.base}/api/v1/projects/${project.id}/poster`, { headers: { authorization: `Bearer ${api.key}` } });
     expect(poster.headers.get('content-type')).toBe('image/jpeg');
     expect(
       Buffer.from(await poster.arrayBuffer())

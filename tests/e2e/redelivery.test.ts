@@ -9,7 +9,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ok, type TestClient, testClient } from '../lib/api.js';
+import { ok, type TestClient } from '../lib/api.js';
 import { CORPUS, pidsMatching, Stack, startedCount } from '../lib/stack.js';
 import { waitFor } from '../lib/wait.js';
 
@@ -40,7 +40,7 @@ const ffmpegOf = (jobId: string) => pidsMatching(`ffmpeg.*${jobId}`).length;
 
 beforeAll(async () => {
   const e = await stack.start({ services: ['gateway', 'canvas', 'transition'], env: { MT_ACK_WAIT_MS: '600', MT_MAX_DELIVER: '100' } });
-  api = testClient(e.url);
+  api = stack.client();
   db = new pg.Client({ connectionString: e.databaseUrl });
   await db.connect();
   project = await api.project({ title: 'redelivery', resolution: '720p', transition_seconds: 10, transition_style: 'classic' });

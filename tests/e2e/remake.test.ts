@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { ffprobe } from '@mt/media';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Job, ok, type Project, type TestClient, testClient } from '../lib/api.js';
+import { type Job, ok, type Project, type TestClient } from '../lib/api.js';
 import { CORPUS, Stack } from '../lib/stack.js';
 
 const stack = new Stack();
@@ -23,7 +23,8 @@ const childrenOf = async (pipelineId: string) =>
   ok(await api.GET('/api/v1/jobs', { params: { query: { project_id: project.id, limit: 100 } } })).items.filter((j) => j.parent_job_id === pipelineId);
 
 beforeAll(async () => {
-  api = testClient((await stack.start()).url);
+  await stack.start();
+  api = stack.client();
   project = await api.project({ transition_style: 'classic', subject_name: 'Remake' });
   photoIds = ok(
     await api.uploadFiles(

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ok, type TestClient, testClient } from '../lib/api.js';
+import { ok, type TestClient } from '../lib/api.js';
 import { CORPUS, Stack, startedCount } from '../lib/stack.js';
 
 const stack = new Stack();
@@ -17,7 +17,7 @@ const PHOTOS = ['photos/kodak/kodim03.png', 'photos/kodak/kodim05.png'].map((p) 
 beforeAll(async () => {
   // Two SDK attempts per call and three deliveries 200 ms apart keep the outage short for a test.
   const e = await stack.start({ services: ['gateway', 'canvas'], env: { S3_MAX_ATTEMPTS: '2', MT_MAX_DELIVER: '3', MT_RETRY_BASE_MS: '200' } });
-  api = testClient(e.url);
+  api = stack.client();
   db = new pg.Client({ connectionString: e.databaseUrl });
   await db.connect();
   project = await api.project({ title: 'outage', resolution: '720p' });

@@ -7,7 +7,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestClient, testClient } from '../lib/api.js';
+import type { TestClient } from '../lib/api.js';
 import { CORPUS, Stack } from '../lib/stack.js';
 
 const stack = new Stack();
@@ -20,7 +20,7 @@ const MUSIC = path.join(CORPUS, 'audio', 'bach_goldberg_aria_da_capo_ishizaka_cc
 beforeAll(async () => {
   // Only the gateway is needed; a small file limit to test 413 without sending 200 MB.
   const e = await stack.start({ services: ['gateway'], env: { MT_MAX_UPLOAD_BYTES: String(3 * 1024 * 1024), MT_MAX_PHOTO_PIXELS: '50000000' } });
-  api = testClient(e.url);
+  api = stack.client();
   db = new pg.Client({ connectionString: e.databaseUrl });
   await db.connect();
   s3 = new S3Client({ endpoint: e.s3Endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });

@@ -1,5 +1,7 @@
 // The tests talk to a running stack through the one typed client (@mt/client), as the CLI does. Only
 // requests that are malformed on purpose go through `raw`, which the typed calls would not let through.
+// A client made with a key (the stack's: `stack.client()`) sends it on every request, `raw` too; a
+// test of "no credential" uses a client made without one.
 import { createMemorialClient, type Job, type MemorialClient, ok, type Project, type paths, type UploadFile } from '@mt/client';
 
 export type { Asset, ErrorBody, Job, Project, Runtime } from '@mt/client';
@@ -22,16 +24,20 @@ export type TestClient = MemorialClient & {
   project(body?: Partial<NewProject>): Promise<Project>;
   /** `waitForJob` with a deadline every test must state. */
   waitJob(id: string, timeoutMs: number, until?: (j: Job) => boolean): Promise<Job>;
-  /** A request exactly as given, under /api/v1: for malformed input only. */
+  /** The API key this client sends (none: an anonymous client). */
+  key?: string;
+  /** A request exactly as given (with this client's key, if any), under /api/v1: for malformed input only. */
   raw(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<RawAnswer>;
 };
 
-export function testClient(base: string): TestClient {
-  const client = createMemorialClient(base);
+/** A client of the gateway at `base`; with `key`, every request (typed, helpers and `raw`) carries it. */
+export function testClient(base: string, options: { key?: string } = {}): TestClient {
+  const client = createMemorialClient(base, { apiKey: options.key });
+  const auth: Record<string, string> = options.key ? { authorization: `Bearer ${options.key}` } : {};
   const raw = async (method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawAnswer> => {
     const r = await fetch(`${client.baseUrl}/api/v1${p}`, {
       method,
-      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      headers: body === undefined ? { ...auth, ...headers } : { 'content-type': 'application/json', ...auth, ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await r.text();
@@ -45,6 +51,7 @@ export function testClient(base: string): TestClient {
   };
   return Object.assign(client, {
     base: client.baseUrl,
+    key: options.key,
     project: async (body: Partial<NewProject> = {}) => ok(await client.POST('/api/v1/projects', { body: { title: 'In memory', resolution: '720p', ...body } })),
     waitJob: (id: string, timeoutMs: number, until?: (j: Job) => boolean) => client.waitForJob(id, { timeoutMs, until, intervalMs: 100 }),
     raw,
@@ -61,8 +68,9 @@ export class Api {
   readonly req: TestClient['raw'];
   readonly project: TestClient['project'];
   readonly waitJob: (id: string, timeoutMs?: number, until?: (j: Job) => boolean) => Promise<Job>;
-  constructor(base: string) {
-    const c = testClient(base);
+  /** `key`: the stack's (`stack.e.account.key`); without it every /api/v1 request answers 401. */
+  constructor(base: string, key?: string) {
+    const c = testClient(base, { key });
     this.base = c.base;
     this.req = c.raw;
     this.project = c.project;

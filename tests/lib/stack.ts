@@ -15,6 +15,8 @@ import { createMemorialClient } from '@mt/client';
 import pg from 'pg';
 import S3rver from 's3rver';
 import { withAtomicPuts } from '../../infra/s3rver-atomic.js';
+import { createApiKeyForEmail } from '../../services/gateway/src/auth/api-keys.js';
+import { type TestClient, testClient } from './api.js';
 import { waitFor } from './wait.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -78,7 +80,20 @@ export interface StackEnv {
   tmpDir: string;
   bucket: string;
   s3Endpoint: string;
+  /** The stack's own test account and its API key, made once right after the gateway is up. */
+  account: TestAccount;
 }
+
+/** An account of this stack with an API key, and a client that sends it. */
+export interface TestAccount {
+  id: string;
+  email: string;
+  key: string;
+  api: TestClient;
+}
+
+/** The address of the account each stack makes for its tests (lists show only this account's things). */
+export const TEST_EMAIL = 'tests@memorialtube.localhost';
 
 /** Where Postgres and NATS are: env, localhost, or containers when only Docker is there. */
 async function dependencies(given: { pgUrl?: string; natsUrl?: string } = {}): Promise<{ pgUrl: string; natsUrl: string; stop: () => Promise<void> }> {
@@ -146,6 +161,7 @@ export class Stack {
       tmpDir,
       bucket,
       s3Endpoint: `http://127.0.0.1:${s3Port}`,
+      account: undefined as never, // made below, once the gateway is up
       env: {
         DATABASE_URL: u.toString(),
         NATS_URL: deps.natsUrl,
@@ -163,7 +179,23 @@ export class Stack {
     };
     for (const s of opts.services ?? (Object.keys(SERVICES) as ServiceName[])) this.spawn(s);
     await this.waitReady();
+    this.e.account = await this.newAccount(TEST_EMAIL, 'e2e stack');
     return this.e;
+  }
+
+  /** The client of the stack's test account (its key on every request). */
+  client(): TestClient {
+    return this.e.account.api;
+  }
+
+  /**
+   * An account with an API key, made as an operator would (`./mt api-key create`'s function, straight
+   * on the stack's database): for a test that needs a second family. Asking again for the same
+   * address gives the same account and another key.
+   */
+  async newAccount(email: string, keyName = 'e2e'): Promise<TestAccount> {
+    const made = await createApiKeyForEmail(this.e.databaseUrl, email, keyName);
+    return { id: made.account.id, email: made.account.email, key: made.key, api: testClient(this.e.url, { key: made.key }) };
   }
 
   /** Takes the S3 server away (an outage); `startS3` brings it back on the same port with the same objects. */
