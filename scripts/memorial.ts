@@ -1,6 +1,7 @@
 // `pnpm memorial`: make a memorial video from a folder of photos through a running gateway.
 //   pnpm memorial --photos DIR [--music FILE] [--title T] [--name N] [--born Y] [--died Y]
 //                 [--seconds 6|10] [--resolution 720p|1080p] [--style auto|classic|generative] --out FILE
+//                 [--key KEY]   (default: $MT_API_KEY; make one with ./mt api-key create --email EMAIL)
 // Shows a progress bar with the current stage; Ctrl-C cancels the job.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -33,6 +34,8 @@ const STAGE_WORDS: Record<string, string> = {
 
 export interface MemorialOptions {
   url: string;
+  /** The API key the memorial is made with (it belongs to that key's account). */
+  apiKey?: string;
   photos: string;
   music?: string;
   title: string;
@@ -48,11 +51,15 @@ export interface MemorialOptions {
 
 class CliError extends Error {}
 
+const MAKE_A_KEY = 'run ./mt api-key create --email you@example.com and set MT_API_KEY to the key it prints (or pass --key)';
+
 /** Runs one API call; what went wrong becomes a CliError in words for the person at the terminal. */
 async function call<T>(origin: string, request: () => Promise<T>): Promise<T> {
   try {
     return await request();
   } catch (e) {
+    if (e instanceof MemorialApiError && e.status === 401)
+      throw new CliError(`MemorialTube at ${origin} refused the API key (401 ${e.code}; wrong or revoked): ${MAKE_A_KEY}`);
     if (e instanceof MemorialApiError) throw new CliError(e.status ? `${e.message} (${e.status} ${e.code})` : e.message);
     if (e instanceof TypeError)
       throw new CliError(
@@ -70,7 +77,8 @@ function bar(percent: number, width = 30): string {
 /** Creates the memorial, uploads, runs it with a progress bar, downloads the video to `out`. */
 export async function makeMemorial(o: MemorialOptions): Promise<{ projectId: string; out: string; seconds: number }> {
   const log = o.log ?? ((l: string) => process.stdout.write(`${l}\n`));
-  const api = createMemorialClient(o.url);
+  if (!o.apiKey) throw new CliError(`no API key (MemorialTube needs one to know whose memorial this is): ${MAKE_A_KEY}`);
+  const api = createMemorialClient(o.url, { apiKey: o.apiKey });
   const files = (await readdir(o.photos)).filter((f) => PHOTO_EXT.test(f)).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
   if (files.length < 2) throw new CliError(`${o.photos} has ${files.length} photo(s); a memorial video needs at least 2 (JPEG, PNG, WebP, TIFF, HEIC, GIF).`);
 
@@ -155,6 +163,7 @@ export function parseMemorialArgs(argv: string[]): Omit<MemorialOptions, 'out' |
       style: { type: 'string', default: 'auto' },
       out: { type: 'string' },
       url: { type: 'string', default: process.env.MT_URL ?? 'http://127.0.0.1:8080' },
+      key: { type: 'string' },
     },
   });
   if (!['6', '10'].includes(values.seconds!)) throw new CliError('--seconds must be 6 or 10');
@@ -162,6 +171,7 @@ export function parseMemorialArgs(argv: string[]): Omit<MemorialOptions, 'out' |
   if (!['auto', 'classic', 'generative'].includes(values.style!)) throw new CliError('--style must be auto, classic or generative');
   return {
     url: values.url!,
+    apiKey: values.key || process.env.MT_API_KEY?.trim() || undefined,
     photos: values.photos,
     music: values.music,
     title: values.title ?? (values.name ? `In memory of ${values.name}` : 'In loving memory'),
@@ -178,7 +188,7 @@ export function parseMemorialArgs(argv: string[]): Omit<MemorialOptions, 'out' |
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   try {
     const o = parseMemorialArgs(process.argv.slice(2));
-    if (!o.photos || !o.out) throw new CliError('usage: pnpm memorial --photos DIR [--music FILE] [--title T] [--seconds 6|10] --out FILE');
+    if (!o.photos || !o.out) throw new CliError('usage: pnpm memorial --photos DIR [--music FILE] [--title T] [--seconds 6|10] [--key KEY] --out FILE');
     await makeMemorial(o as MemorialOptions);
   } catch (e) {
     if (e instanceof CliError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {

@@ -1,12 +1,13 @@
 // The `memorial` command line against a running stack: a folder of photos in, an MP4 out, the
 // stages shown as it goes; Ctrl-C (SIGINT) cancels the job on the server and leaves no file behind.
+// The key comes from MT_API_KEY; without one, or with one the gateway refuses, it says how to make one.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ffprobe } from '@mt/media';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type TestClient, testClient } from '../lib/api.js';
+import type { TestClient } from '../lib/api.js';
 import { CORPUS, pidsMatching, ROOT, Stack } from '../lib/stack.js';
 
 const stack = new Stack();
@@ -15,10 +16,14 @@ let url: string;
 let work: string;
 const PHOTOS = ['kodak/kodim03.png', 'people_pd/louis_armstrong_gottlieb.jpg', 'kodak/kodim23.png'];
 
-/** Runs the CLI; resolves with its exit code and output. `onOutput` sees stdout as it comes. */
-function memorial(args: string[], onOutput?: (text: string, child: ReturnType<typeof spawn>) => void) {
+/**
+ * Runs the CLI with MT_API_KEY set to the stack's key (or to `apiKey`; '' for none); resolves with its
+ * exit code and output. `onOutput` sees stdout as it comes.
+ */
+function memorial(args: string[], onOutput?: (text: string, child: ReturnType<typeof spawn>) => void, apiKey = api.key!) {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/memorial.ts'), '--url', url, ...args], {
     cwd: ROOT,
+    env: { ...process.env, MT_API_KEY: apiKey },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -34,7 +39,7 @@ function memorial(args: string[], onOutput?: (text: string, child: ReturnType<ty
 beforeAll(async () => {
   const e = await stack.start();
   url = e.url;
-  api = testClient(e.url);
+  api = stack.client();
   work = await mkdtemp(path.join(os.tmpdir(), 'mt-cli-'));
   await Promise.all(PHOTOS.map((p, i) => symlink(path.join(CORPUS, 'photos', p), path.join(work, `${i + 1}${path.extname(p)}`))));
 }, 120_000);
@@ -79,3 +84,18 @@ it('Ctrl-C cancels the job on the server and leaves no video and no ffmpeg behin
   // every ffmpeg of this stack works in its temp folder; a cancelled one is killed within moments
   await expect.poll(() => pidsMatching(`ffmpeg.*${stack.e.tmpDir}`), { timeout: 2_000, interval: 100 }).toEqual([]);
 }, 300_000);
+
+it('without MT_API_KEY, or with a key the gateway refuses, says how to make one and makes nothing', async () => {
+  const out = path.join(work, 'nokey.mp4');
+  const args = ['--photos', work, '--out', out, '--resolution', '720p'];
+  const before = (await api.GET('/api/v1/projects', { params: { query: { limit: 100 } } })).data!.items.length;
+  const missing = await memorial(args, undefined, '');
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toMatch(/^memorial: no API key .*run \.\/mt api-key create --email you@example\.com and set MT_API_KEY/);
+  const refused = await memorial(args, undefined, 'mt_not-a-key-anyone-made');
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toMatch(/refused the API key \(401 unauthenticated; wrong or revoked\): run \.\/mt api-key create --email you@example\.com/);
+  expect(`${missing.stdout}${refused.stdout}`).toBe('');
+  expect((await api.GET('/api/v1/projects', { params: { query: { limit: 100 } } })).data!.items).toHaveLength(before);
+  expect((await readdir(work)).filter((f) => f.startsWith('nokey'))).toEqual([]);
+}, 60_000);
