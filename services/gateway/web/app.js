@@ -1,11 +1,17 @@
 // MemorialTube for families: ES modules and Preact (with htm), no build step. It talks only to the
-// public REST API (/api/v1) and the job event stream. All words come from messages.js.
+// public REST API (/api/v1) and the job event stream, signed in by the session cookie the server
+// sets (HttpOnly: the page never reads it). All words come from messages.js.
+import { ErrorNotice } from './common.js';
 import { getLang, setLang, t } from './lib/i18n.js';
 import { announce, nav } from './lib/page.js';
+import { currentHash, getAccount, sendToSignIn, useAccount } from './lib/session.js';
 import { html, render, useEffect, useState } from './lib/ui.js';
 import { MemorialView } from './memorial/view.js';
+import { AccountBar, loadAccount } from './views/account-bar.js';
 import { CreateView } from './views/create.js';
 import { ListView } from './views/list.js';
+import { SignInView } from './views/sign-in.js';
+import { VerifyLinkView } from './views/verify-link.js';
 
 /** The parts of the page outside the views (in index.html), in the current language. */
 function shell() {
@@ -24,11 +30,23 @@ function shell() {
   $('tagline').textContent = t('app.tagline');
 }
 
-const currentHash = () => location.hash.replace(/^#/, '') || '/';
+/** The signed-in views: #/ my memorials, #/new the form, #/m/<id> one memorial. */
+function MemorialsRoutes({ path }) {
+  const m = /^\/m\/([\w-]{1,64})$/.exec(path);
+  if (path === '/new') return html`<${CreateView} key="new" />`;
+  if (m) return html`<${MemorialView} key=${`m/${m[1]}`} id=${m[1]} />`;
+  return html`<${ListView} key="list" />`;
+}
 
-/** The view for the address: #/ the list, #/new the form, #/m/<id> one memorial. */
+/**
+ * The view for the address. #/sign-in and #/verify (the mail's link) work signed out; every other view
+ * waits until GET /me has said who this is, and a 401 there (or from any later call) sends the family
+ * to sign in and back here afterwards.
+ */
 function App() {
   const [hash, setHash] = useState(currentHash);
+  const account = useAccount();
+  const [problem, setProblem] = useState(null);
   useEffect(() => {
     const moved = () => {
       nav.moved = true;
@@ -37,15 +55,35 @@ function App() {
     window.addEventListener('hashchange', moved);
     return () => window.removeEventListener('hashchange', moved);
   }, []);
-  const m = /^\/m\/([\w-]{1,64})$/.exec(hash);
-  if (hash === '/new') return html`<${CreateView} key="new" />`;
-  if (m) return html`<${MemorialView} key=${`m/${m[1]}`} id=${m[1]} />`;
-  return html`<${ListView} key="list" />`;
+  const [path, query = ''] = hash.split('?');
+  const params = new URLSearchParams(query);
+  const check = () => {
+    setProblem(null);
+    loadAccount().catch((e) => e.code !== 'unauthenticated' && setProblem(e));
+  };
+  useEffect(() => {
+    // The link signs in by itself; asking /me alongside could answer "nobody" after it has.
+    if (getAccount() === undefined && path !== '/verify') check();
+    else if (getAccount() === null && path !== '/verify' && path !== '/sign-in') sendToSignIn();
+  }, [path]);
+
+  if (path === '/verify') return html`<${VerifyLinkView} key="verify" email=${params.get('email')} code=${params.get('code')} next=${params.get('next')} />`;
+  if (path === '/sign-in') return html`<${SignInView} key="sign-in" next=${params.get('next')} presetEmail=${params.get('email')} />`;
+  if (problem)
+    return html`<h1 tabindex="-1">${t('app.name')}</h1>
+      <div class="errors"><${ErrorNotice} error=${problem} onClose=${() => setProblem(null)} /></div>
+      <button type="button" class="btn btn-primary" onClick=${check}>${t('auth.retry')}</button>`;
+  if (!account) return html`<p class="muted">${t('loading')}</p>`;
+  return html`<${MemorialsRoutes} path=${path} />`;
 }
 
 const main = document.getElementById('main');
 // Drawing again with a new language keeps every view's state: what was typed, the video's place.
-const draw = () => render(html`<${App} lang=${getLang()} />`, main);
+const accountSlot = document.getElementById('account');
+const draw = () => {
+  render(html`<${App} lang=${getLang()} />`, main);
+  render(html`<${AccountBar} lang=${getLang()} />`, accountSlot);
+};
 
 document.getElementById('lang').addEventListener('click', () => {
   setLang(getLang() === 'en' ? 'ko' : 'en');

@@ -1,5 +1,7 @@
-// The public REST API (/api/v1) and the job event stream; nothing else is called.
+// The public REST API (/api/v1) and the job event stream; nothing else is called. The session cookie
+// goes with every request by itself (same origin); an answer of 401 sends the family to sign in.
 import { t } from './i18n.js';
+import { sendToSignIn } from './session.js';
 
 export class ApiError extends Error {
   constructor(code, message, details = {}) {
@@ -24,8 +26,13 @@ export async function api(method, path, body) {
   }
   if (r.status === 204) return null;
   const data = await r.json().catch(() => null);
-  if (!r.ok) throw new ApiError(data?.error?.code ?? `http_${r.status}`, data?.error?.message ?? t('err.tryAgain'), data?.error?.details ?? {});
-  return data;
+  if (r.ok) return data;
+  // Signing in answers 401 for a wrong code: that view says so itself. Anywhere else the session is gone.
+  if (r.status === 401 && !path.startsWith('/auth/')) sendToSignIn();
+  const details = { ...data?.error?.details };
+  const retryAfter = Number(r.headers.get('retry-after'));
+  if (r.status === 429 && details.retry_after_seconds === undefined && retryAfter > 0) details.retry_after_seconds = retryAfter;
+  throw new ApiError(data?.error?.code ?? `http_${r.status}`, data?.error?.message ?? t('err.tryAgain'), details);
 }
 
 /** One file in one request, so one refused file never stops the others. Upload progress from XHR. */
@@ -40,7 +47,10 @@ export function uploadOne(projectId, file, onProgress, onSent) {
     xhr.onload = () => {
       const b = xhr.response;
       if (xhr.status === 201) resolve({ ok: true, items: b.items });
-      else resolve({ ok: false, reason: b?.error?.details?.reason ?? b?.error?.message ?? t('err.tryAgain') });
+      else if (xhr.status === 401) {
+        sendToSignIn();
+        resolve({ ok: false, reason: t('auth.ended') });
+      } else resolve({ ok: false, reason: b?.error?.details?.reason ?? b?.error?.message ?? t('err.tryAgain') });
     };
     xhr.onerror = () => resolve({ ok: false, reason: t('err.network') });
     const form = new FormData();

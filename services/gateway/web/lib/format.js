@@ -1,5 +1,5 @@
 // Dates, sizes and durations in the reader's own way of writing them.
-import { getLang } from './i18n.js';
+import { getLang, plural } from './i18n.js';
 
 /** "1941" or "1941-03-02" as the reader writes dates. */
 export function fmtLifeDate(v) {
@@ -22,3 +22,6 @@ export function fmtDuration(sec) {
   const s = Math.round(sec ?? 0);
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
+
+/** A wait in words, rounded up to whole minutes ("about 15 minutes" reads better than "872 seconds"). */
+export const fmtWait = (seconds) => plural(Math.max(1, Math.ceil((seconds || 60) / 60)), 'time.min1', 'time.min');
