@@ -1,12 +1,16 @@
 // `./mt demo`: the main job on defaults. Starts the whole stack (unless a gateway already answers),
 // makes a memorial video from sample photos the repository draws (or --photos DIR), prints where the
 // video and the page are. Interactive: the stack keeps running until Ctrl-C. Not interactive (CI,
-// scripts): the stack is stopped once the video is made.
+// scripts): the stack is stopped once the video is made. The memorial belongs to a local demo account
+// (demo@memorialtube.localhost) whose API key the demo makes itself, as `./mt api-key create` would; with
+// MT_API_KEY set, that key is used instead.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createMemorialClient } from '@mt/client';
+import { config } from '@mt/platform';
+import { createApiKeyForEmail } from '../services/gateway/src/auth/api-keys.js';
 import { makeMemorial, parseMemorialArgs } from './memorial.js';
 import { makeSamples } from './samples.js';
 
@@ -39,6 +43,19 @@ const stopStack = async () => {
   await new Promise((r) => stack!.once('exit', r));
 };
 
+const DEMO_EMAIL = 'demo@memorialtube.localhost'; // the address check wants a dot in the domain
+let apiKey = o.apiKey;
+if (!apiKey) {
+  try {
+    // Straight on the local database (DATABASE_URL), as `./mt api-key create` does; shown nowhere.
+    apiKey = (await createApiKeyForEmail(config.databaseUrl, DEMO_EMAIL, 'demo')).key;
+  } catch (e) {
+    console.error(`demo: could not make the demo account's API key (${(e as Error).message}); is Postgres running (./setup.sh)?`);
+    await stopStack();
+    process.exit(1);
+  }
+}
+
 let photos = o.photos;
 let music = o.music;
 if (!photos) {
@@ -50,6 +67,7 @@ if (!photos) {
 try {
   await makeMemorial({
     ...o,
+    apiKey,
     photos,
     music,
     out,
@@ -57,7 +75,9 @@ try {
     resolution: o.photos ? o.resolution : process.argv.includes('--resolution') ? o.resolution : '720p',
   });
   console.log(`\nYour memorial video: ${out}`);
-  console.log(`The family page:     ${o.url}/`);
+  console.log(
+    `The family page:     ${o.url}/${o.apiKey ? '' : `  (sign in as ${DEMO_EMAIL}: without SMTP_URL the code is in the gateway's log${stack ? ', data/logs/stack.log' : ''})`}`,
+  );
   console.log(`API docs:            ${o.url}/docs`);
 } catch (e) {
   console.error(`demo: ${(e as Error).message}`);
