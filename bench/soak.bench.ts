@@ -3,15 +3,15 @@
 // and V8 heap at rest before, every 10k requests, after, and after an idle spell. Flat is the goal.
 //   tsx bench/soak.bench.ts                       (the production start: compiled JavaScript)
 //   MT_SOAK_START=tsx MT_SOAK_REQUESTS=20000 tsx bench/soak.bench.ts
-//   MT_SOAK_ONLY=sse,openapi (kinds of the mix)   MT_SOAK_NODE_FLAGS='--max-old-space-size=128' (the gateway's node)
-import { spawn, type ChildProcess } from 'node:child_process';
+//   MT_SOAK_DEFAULT_HEAP=1 (V8's default heap sizing)   MT_SOAK_ONLY=sse,openapi (kinds of the mix)   MT_SOAK_NODE_FLAGS='--max-old-space-size=128' (the gateway's node)
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
+import { buildServices, type StartMode, serviceCommand } from '../scripts/service-command.js';
 import { ok, testClient } from '../tests/lib/api.js';
-import { freePort, OUTPUT, ROOT, Stack, type ServiceName } from '../tests/lib/stack.js';
-import { buildServices, serviceCommand, type StartMode } from '../scripts/service-command.js';
+import { freePort, OUTPUT, ROOT, type ServiceName, Stack } from '../tests/lib/stack.js';
 
 const REQUESTS = Number(process.env.MT_SOAK_REQUESTS ?? 100_000);
 const CONCURRENCY = Number(process.env.MT_SOAK_CONCURRENCY ?? 16);
@@ -27,7 +27,9 @@ class SoakStack extends Stack {
   override spawn(service: ServiceName, name: string = service, env: Record<string, string> = {}): ChildProcess {
     mkdirSync(path.join(OUTPUT, 'logs'), { recursive: true });
     const log = createWriteStream(path.join(OUTPUT, 'logs', `${this.e.namespace}-${name}.log`), { flags: 'a' });
-    const [cmd, ...args] = serviceCommand(service, MODE);
+    const [cmd, ...production] = serviceCommand(service, MODE);
+    // MT_SOAK_DEFAULT_HEAP=1: V8's own heap sizing, to compare with the production bounds.
+    const args = process.env.MT_SOAK_DEFAULT_HEAP ? production.filter((a) => !/^--max-(old|semi)-space-size/.test(a)) : production;
     args.unshift(`--inspect=127.0.0.1:${INSPECT_PORT}`, ...(process.env.MT_SOAK_NODE_FLAGS?.split(' ').filter(Boolean) ?? []));
     const child = spawn(cmd!, args, { cwd: ROOT, env: { ...process.env, ...this.e.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.pipe(log);
@@ -75,7 +77,9 @@ async function sample(label: string): Promise<void> {
 }
 
 try {
-  const photo = await sharp({ create: { width: 160, height: 120, channels: 3, background: '#567' } }).png().toBuffer();
+  const photo = await sharp({ create: { width: 160, height: 120, channels: 3, background: '#567' } })
+    .png()
+    .toBuffer();
   const project = await api.project({ title: 'Soak' });
   ok(await api.uploadFiles(project.id, [{ name: 'a.png', data: photo, type: 'image/png' }]));
   const job = ok(await api.POST('/api/v1/jobs/test', { body: {} }));
@@ -94,20 +98,25 @@ try {
     not_found: [3, (i) => get(i % 3 === 0 ? `/no/such/path/${i}` : `/api/v1/${i % 3 === 1 ? 'projects' : 'jobs'}/${crypto.randomUUID()}`)],
     bad_body: [2, (i) => post('/api/v1/projects', i % 2 ? '{"title":' : '{"title":42}')],
     job_get: [2, (i) => get(`/api/v1/jobs/${job.id}${i % 2 ? '/runtime' : ''}`)],
-    sse: [1, async () => {
-      // Open, take the first event, close: the subscription must go with it.
-      const ac = new AbortController();
-      const r = await fetch(`${u}/api/v1/jobs/${job.id}/events`, { signal: ac.signal });
-      await r.body!.getReader().read();
-      ac.abort();
-      return r;
-    }],
+    sse: [
+      1,
+      async () => {
+        // Open, take the first event, close: the subscription must go with it.
+        const ac = new AbortController();
+        const r = await fetch(`${u}/api/v1/jobs/${job.id}/events`, { signal: ac.signal });
+        await r.body!.getReader().read();
+        ac.abort();
+        return r;
+      },
+    ],
     healthz: [3, () => get('/healthz')],
     metrics: [1, () => get('/metrics')],
     openapi: [1, () => get('/openapi.json')],
   };
   const only = process.env.MT_SOAK_ONLY?.split(',');
-  const mix = Object.entries(KINDS).filter(([k]) => !only || only.includes(k)).flatMap(([, [share, send]]) => Array<typeof send>(share).fill(send));
+  const mix = Object.entries(KINDS)
+    .filter(([k]) => !only || only.includes(k))
+    .flatMap(([, [share, send]]) => Array<typeof send>(share).fill(send));
   const one = async (i: number): Promise<number> => {
     const r = await mix[i % mix.length]!(i);
     if (r.bodyUsed === false) await r.arrayBuffer().catch(() => {});
@@ -133,7 +142,9 @@ try {
   await sample(`after ${IDLE_MS / 1000} s idle`);
   await collectGarbage();
   await sample('after a forced GC');
-  console.log(`${REQUESTS} requests in ${seconds.toFixed(0)} s (${(REQUESTS / seconds).toFixed(0)}/s, concurrency ${CONCURRENCY}, gateway started ${MODE}${only ? `, only ${only}` : ''}); statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
+  console.log(
+    `${REQUESTS} requests in ${seconds.toFixed(0)} s (${(REQUESTS / seconds).toFixed(0)}/s, concurrency ${CONCURRENCY}, gateway started ${MODE}${only ? `, only ${only}` : ''}); statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
+  );
 } finally {
   await stack.stop();
 }

@@ -10,6 +10,7 @@
 // ~140 MB (live heap ~45-50 MB): no leak, V8 just let garbage pile up in a growing old space. With
 // these two flags the same run stays flat at ~220 MB.
 const GATEWAY_HEAP_FLAGS = ['--max-old-space-size=192', '--max-semi-space-size=32'];
+
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -4,15 +4,16 @@
 // as in production (scripts/service-command.ts says why); they are compiled first (incremental).
 //   pnpm start [--replicas transition=3,render=2] [--no-s3]      (or MT_REPLICAS=transition=3)
 //   MT_START=tsx pnpm start     the TypeScript sources through tsx, no compile step
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { buildServices, SERVICE_NAMES, serviceCommand, type ServiceName, type StartMode } from './service-command.js';
+import { buildServices, SERVICE_NAMES, type ServiceName, type StartMode, serviceCommand } from './service-command.js';
 
 const SERVICES = ['s3', ...SERVICE_NAMES];
 const mode: StartMode = process.env.MT_START === 'tsx' ? 'tsx' : 'compiled';
 /** The local S3 server is a development stand-in: it always runs from its TypeScript source. */
-const commandOf = (service: string) => (service === 's3' ? [process.execPath, '--import', 'tsx', 'infra/s3-server.ts'] : serviceCommand(service as ServiceName, mode));
+const commandOf = (service: string) =>
+  service === 's3' ? [process.execPath, '--import', 'tsx', 'infra/s3-server.ts'] : serviceCommand(service as ServiceName, mode);
 
 const { values } = parseArgs({ options: { replicas: { type: 'string' }, 'no-s3': { type: 'boolean' }, only: { type: 'string' } }, allowPositionals: true });
 const replicas: Record<string, number> = {};
