@@ -4,13 +4,13 @@
 #   ./mt demo [--photos DIR] [--music FILE]   start the stack, make a memorial video, print where it is
 #   ./mt start                                every service (Ctrl-C stops them)
 #   ./mt memorial --photos DIR --out FILE     the CLI against a running gateway
-#   ./mt test | test:chaos | bench | typecheck
+#   ./mt test | test:chaos | bench | bench:soak | typecheck | lint | format
 set -euo pipefail
 cd "$(dirname "$0")"
 export PATH="$PWD/.tools/node/bin:$PATH"
 cmd=${1:-help}; shift || true
 case "$cmd" in
   demo) exec node --import tsx scripts/demo.ts "$@" ;;
-  start|memorial|test|test:chaos|bench|typecheck) exec pnpm -s run "$cmd" "$@" ;;
+  start|memorial|test|test:chaos|bench|typecheck|lint|format|bench:soak) exec pnpm -s run "$cmd" "$@" ;;
   *) sed -n '2,8p' "$0"; exit 2 ;;
 esac
