@@ -12,7 +12,10 @@ async function waitPort(port: number, up: boolean, timeoutMs = 20_000): Promise<
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     const open = await new Promise<boolean>((r) => {
-      const s = net.connect({ host: '127.0.0.1', port }, () => (s.end(), r(true)));
+      const s = net.connect({ host: '127.0.0.1', port }, () => {
+        s.end();
+        r(true);
+      });
       s.on('error', () => r(false));
     });
     if (open === up) return;

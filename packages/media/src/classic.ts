@@ -123,7 +123,7 @@ export function buildClassicGraph(p: {
   const common = { fps, canvas, width, height, interpolation: p.interpolation };
   const a = movingStill({ ...common, index: 0, frames: plan.aFrames, move: plan.a, direction: 'away' });
   const b = movingStill({ ...common, index: 1, frames: plan.bFrames, move: plan.b, direction: 'back' });
-  const x = `[a][b]xfade=transition=${plan.transition}:duration=${plan.transitionFrames / fps}:offset=${plan.offsetFrames / fps},` + `format=yuv420p[v]`;
+  const x = `[a][b]xfade=transition=${plan.transition}:duration=${plan.transitionFrames / fps}:offset=${plan.offsetFrames / fps},format=yuv420p[v]`;
   return `${a}[a];\n${b}[b];\n${x}`;
 }
 

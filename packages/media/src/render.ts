@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { checkVideoStream } from './compare.js';
 import { isAbortError, MediaValidationError, throwIfAborted } from './errors.js';
-import { ffprobe, runFfmpeg } from './ffmpeg.js';
+import { ffprobe, type ProbeResult, runFfmpeg } from './ffmpeg.js';
 
 /**
  * Music: AAC-LC stereo 48 kHz at YouTube's recommended bitrate. The `fast` coder takes a third less
@@ -22,7 +22,7 @@ const concatLine = (p: string) => `file '${resolve(p).replace(/'/g, "'\\''")}'`;
 
 /** Concat demuxer list text. Pure. */
 export function concatList(clips: readonly string[]): string {
-  return clips.map(concatLine).join('\n') + '\n';
+  return `${clips.map(concatLine).join('\n')}\n`;
 }
 
 /** Join clips in order by stream copy (they share the encode profile). */
@@ -139,7 +139,7 @@ export async function validateVideo(
   path: string,
   o: { expectFrames: number; fps: number; width: number; height: number; requireAudio?: boolean; signal?: AbortSignal },
 ): Promise<{ durationSeconds: number; hasAudio: boolean }> {
-  let p;
+  let p: ProbeResult;
   try {
     p = await ffprobe(path, o.signal);
   } catch (err) {

@@ -224,7 +224,7 @@ export async function gateGeneratedClip(o: GateOptions): Promise<GateReport> {
   );
 
   // The normalised clip is our own encode: the same checks as a classic clip (profile, exact frame count, first/last frame).
-  let report;
+  let report: Awaited<ReturnType<typeof validateClip>>;
   try {
     report = await validateClip(o.output, {
       frames: o.target.frames,
