@@ -499,30 +499,13 @@ export class ComfyStandin {
       p.behaviour === 'black'
         ? `drawbox=c=black:t=fill:enable='between(n,${Math.round(L * 0.4)},${Math.round(L * 0.6)})',format=yuv420p[v]`
         : 'format=yuv420p[v]';
+    // biome-ignore format: ffmpeg arguments grouped by option
     await execa('ffmpeg', [
-      '-hide_banner',
-      '-nostdin',
-      '-y',
-      '-loglevel',
-      'error',
-      '-i',
-      a,
-      '-i',
-      b,
-      '-filter_complex',
-      graph,
-      '-map',
-      '[v]',
-      '-frames:v',
-      String(L),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-crf',
-      '14',
-      '-r',
-      String(fps),
+      '-hide_banner', '-nostdin', '-y', '-loglevel', 'error',
+      '-i', a,
+      '-i', b,
+      '-filter_complex', graph, '-map', '[v]', '-frames:v', String(L),
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '14', '-r', String(fps),
       path.join(this.dir, 'output', subfolder, filename),
     ]);
     return { filename, subfolder };

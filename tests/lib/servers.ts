@@ -81,15 +81,13 @@ export class OwnPostgres {
     await this.start();
   }
   async start(): Promise<void> {
+    // biome-ignore format: pg_ctl arguments grouped by option
     this.run([
       path.join(this.bin, 'pg_ctl'),
-      '-D',
-      path.join(this.dir, 'data'),
-      '-l',
-      path.join(this.dir, 'log'),
+      '-D', path.join(this.dir, 'data'),
+      '-l', path.join(this.dir, 'log'),
       '-w',
-      '-o',
-      `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
       'start',
     ]);
     await waitPort(this.port, true);

@@ -141,14 +141,13 @@ export function buildClassicArgs(p: {
 }): string[] {
   const { plan, width, height } = p;
   const graph = p.graphScript ? ['-filter_complex_script', p.graphScript] : ['-filter_complex', buildClassicGraph(p)];
+  // biome-ignore format: ffmpeg arguments grouped by option
   return [
     ...stillInputArgs(p.from, plan.fps),
     ...stillInputArgs(p.to, plan.fps),
     ...graph,
-    '-map',
-    '[v]',
-    '-frames:v',
-    String(plan.frames),
+    '-map', '[v]',
+    '-frames:v', String(plan.frames),
     ...encodeProfile({ width, height, fps: plan.fps }),
     p.output,
   ];

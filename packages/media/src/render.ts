@@ -114,21 +114,12 @@ export async function finalizeVideo(opts: { video: string; soundtrack: string; o
 
 /** A JPEG poster frame at `atSeconds` (full-range, BT.601 as JPEG viewers expect). */
 export async function makePoster(opts: { video: string; output: string; atSeconds: number; signal?: AbortSignal }): Promise<void> {
+  // biome-ignore format: ffmpeg arguments grouped by option
   await runFfmpeg(
     [
-      '-ss',
-      String(Math.max(0, opts.atSeconds)),
-      '-i',
-      opts.video,
-      '-vf',
-      'scale=in_color_matrix=bt709:in_range=tv:out_color_matrix=bt601:out_range=pc,format=yuvj420p',
-      '-frames:v',
-      '1',
-      '-q:v',
-      '2',
-      '-update',
-      '1',
-      opts.output,
+      '-ss', String(Math.max(0, opts.atSeconds)), '-i', opts.video,
+      '-vf', 'scale=in_color_matrix=bt709:in_range=tv:out_color_matrix=bt601:out_range=pc,format=yuvj420p',
+      '-frames:v', '1', '-q:v', '2', '-update', '1', opts.output,
     ],
     { signal: opts.signal },
   );
