@@ -27,8 +27,11 @@ COPY tsconfig.base.json tsconfig.json ./
 COPY packages packages
 COPY services services
 COPY infra/comfyui infra/comfyui
-# Type-check at build time: a broken tree never becomes an image.
-RUN for p in packages/* services/*; do pnpm exec tsc --noEmit -p "$p" || exit 1; done
+# Compile to JavaScript (each package's dist/); a tree that does not type-check never becomes an image.
+# Compiled JavaScript, not a TypeScript loader, at run time: measured at rest, the gateway 161 MB
+# instead of 228 MB under tsx and each worker ~122 MB instead of ~171 MB (README, "Production start").
+RUN pnpm exec tsc -b services/gateway/tsconfig.build.json services/canvas/tsconfig.build.json \
+      services/transition/tsconfig.build.json services/render/tsconfig.build.json
 ENV NODE_ENV=production \
     MT_SERVICE=gateway \
     MT_TMP_DIR=/tmp/memorialtube \
@@ -37,5 +40,6 @@ RUN mkdir -p /app/data /tmp/memorialtube && chown -R node:node /app/data /tmp/me
 USER node
 EXPOSE 8080
 ENTRYPOINT ["/usr/bin/tini", "--"]
-# Services run from TypeScript through tsx, exactly as in development and tests.
-CMD ["sh", "-c", "exec node --import tsx services/${MT_SERVICE}/src/main.ts"]
+# `compiled` is the package.json exports condition that resolves @mt/* to dist/ instead of src/. The
+# gateway's V8 heap is bounded so its RSS stays flat under load (scripts/service-command.ts says why).
+CMD ["sh", "-c", "if [ \"$MT_SERVICE\" = gateway ]; then heap='--max-old-space-size=192 --max-semi-space-size=32'; fi; exec node $heap --conditions=compiled services/${MT_SERVICE}/dist/main.js"]

@@ -5,7 +5,7 @@
 #   ./mt start                                every service (Ctrl-C stops them)
 #   ./mt memorial --photos DIR --out FILE     the CLI against a running gateway
 #   ./mt api-key create --email EMAIL [--name NAME]   an API key (printed as the last line)
-#   ./mt test | test:chaos | bench | typecheck
+#   ./mt test | test:chaos | bench | bench:soak | typecheck | lint | format
 set -euo pipefail
 cd "$(dirname "$0")"
 export PATH="$PWD/.tools/node/bin:$PATH"
@@ -13,6 +13,6 @@ cmd=${1:-help}; shift || true
 case "$cmd" in
   demo) exec node --import tsx scripts/demo.ts "$@" ;;
   api-key) exec node --import tsx scripts/api-key.ts "$@" ;;
-  start|memorial|test|test:chaos|bench|typecheck) exec pnpm -s run "$cmd" "$@" ;;
+  start|memorial|test|test:chaos|bench|typecheck|lint|format|bench:soak) exec pnpm -s run "$cmd" "$@" ;;
   *) sed -n '2,9p' "$0"; exit 2 ;;
 esac

@@ -94,17 +94,9 @@ for (const resolution of RESOLUTIONS) {
     const raw = path.join(work, 'frames.yuv');
     await runFfmpeg(['-i', video, '-an', '-frames:v', String(timed), '-f', 'rawvideo', '-pix_fmt', 'yuv420p', raw]);
     const x0 = performance.now();
+    // biome-ignore format: ffmpeg arguments grouped by option
     await runFfmpeg([
-      '-f',
-      'rawvideo',
-      '-pix_fmt',
-      'yuv420p',
-      '-s',
-      `${size.width}x${size.height}`,
-      '-r',
-      String(FPS),
-      '-i',
-      raw,
+      '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${size.width}x${size.height}`, '-r', String(FPS), '-i', raw,
       ...encodeProfile({ ...size, fps: FPS }),
       path.join(work, 'x264.mp4'),
     ]);

@@ -45,14 +45,10 @@ export async function makeSamples(dir: string): Promise<{ photos: string; music:
   const voices = [220, 277.18, 329.63, 440];
   const args = ['-hide_banner', '-loglevel', 'error', '-y'];
   for (const f of voices) args.push('-f', 'lavfi', '-i', `sine=frequency=${f}:duration=40:sample_rate=48000`);
+  // biome-ignore format: ffmpeg arguments grouped by option
   args.push(
-    '-filter_complex',
-    `amix=inputs=${voices.length}:normalize=1,tremolo=f=0.25:d=0.3,volume=0.5,aformat=channel_layouts=stereo`,
-    '-c:a',
-    'aac',
-    '-b:a',
-    '128k',
-    music,
+    '-filter_complex', `amix=inputs=${voices.length}:normalize=1,tremolo=f=0.25:d=0.3,volume=0.5,aformat=channel_layouts=stereo`,
+    '-c:a', 'aac', '-b:a', '128k', music,
   );
   await promisify(execFile)('ffmpeg', args);
   return { photos, music };

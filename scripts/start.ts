@@ -1,31 +1,41 @@
 // `pnpm start`: every service as its own process, like a small process manager. Logs are prefixed by
 // service; a process that dies is started again (with a growing pause); Ctrl-C stops everything
-// gracefully (workers return in-flight messages for redelivery).
+// gracefully (workers return in-flight messages for redelivery). Services run as compiled JavaScript,
+// as in production (scripts/service-command.ts says why); they are compiled first (incremental).
 //   pnpm start [--replicas transition=3,render=2] [--no-s3]      (or MT_REPLICAS=transition=3)
-import { spawn, type ChildProcess } from 'node:child_process';
+//   MT_START=tsx pnpm start     the TypeScript sources through tsx, no compile step
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { buildServices, SERVICE_NAMES, type ServiceName, type StartMode, serviceCommand } from './service-command.js';
 
-const SERVICES: Record<string, string> = {
-  s3: 'infra/s3-server.ts',
-  gateway: 'services/gateway/src/main.ts',
-  canvas: 'services/canvas/src/main.ts',
-  transition: 'services/transition/src/main.ts',
-  render: 'services/render/src/main.ts',
-};
+const SERVICES = ['s3', ...SERVICE_NAMES];
+const mode: StartMode = process.env.MT_START === 'tsx' ? 'tsx' : 'compiled';
+/** The local S3 server is a development stand-in: it always runs from its TypeScript source. */
+const commandOf = (service: string) =>
+  service === 's3' ? [process.execPath, '--import', 'tsx', 'infra/s3-server.ts'] : serviceCommand(service as ServiceName, mode);
 
 const { values } = parseArgs({ options: { replicas: { type: 'string' }, 'no-s3': { type: 'boolean' }, only: { type: 'string' } }, allowPositionals: true });
 const replicas: Record<string, number> = {};
 for (const part of (values.replicas ?? process.env.MT_REPLICAS ?? '').split(',').filter(Boolean)) {
   const [name, n] = part.split('=');
-  if (!name || !SERVICES[name] || !Number.isInteger(Number(n)) || Number(n) < 1) {
-    console.error(`--replicas: "${part}" is not service=N (services: ${Object.keys(SERVICES).join(', ')})`);
+  if (!name || !SERVICES.includes(name) || !Number.isInteger(Number(n)) || Number(n) < 1) {
+    console.error(`--replicas: "${part}" is not service=N (services: ${SERVICES.join(', ')})`);
     process.exit(2);
   }
   replicas[name] = Number(n);
 }
 const runS3 = !values['no-s3'] && (process.env.MT_RUN_S3 ?? 'true') === 'true';
 const only = values.only?.split(',');
+
+if (mode === 'compiled') {
+  try {
+    buildServices();
+  } catch {
+    console.error('The services do not compile (tsc, above): fix that, or start the sources with MT_START=tsx ./mt start.');
+    process.exit(1);
+  }
+}
 
 let stopping = false;
 const children = new Set<ChildProcess>();
@@ -34,8 +44,9 @@ const tty = process.stdout.isTTY;
 
 function run(service: string, index: number, restarts = 0): void {
   const tag = replicas[service] && replicas[service] > 1 ? `${service}#${index}` : service;
-  const prefix = tty ? `${color(Object.keys(SERVICES).indexOf(service))}[${tag}]\x1b[0m ` : `[${tag}] `;
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVICES[service]!], {
+  const prefix = tty ? `${color(SERVICES.indexOf(service))}[${tag}]\x1b[0m ` : `[${tag}] `;
+  const [command, ...args] = commandOf(service);
+  const child = spawn(command!, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, MT_REPLICA: String(index) },
   });
@@ -52,7 +63,7 @@ function run(service: string, index: number, restarts = 0): void {
   });
 }
 
-for (const service of Object.keys(SERVICES)) {
+for (const service of SERVICES) {
   if (service === 's3' && !runS3) continue;
   if (only && !only.includes(service)) continue;
   for (let i = 1; i <= (replicas[service] ?? 1); i++) run(service, i);

@@ -74,8 +74,12 @@ afterAll(async () => {
 describe('the families page', () => {
   // The steps build on each other: after one fails, the rest are skipped rather than timing out.
   let broken = false;
-  beforeEach((c) => void (broken && c.skip()));
-  afterEach((c) => void (c.task.result?.state === 'fail' && (broken = true)));
+  beforeEach((c) => {
+    if (broken) c.skip();
+  });
+  afterEach((c) => {
+    if (c.task.result?.state === 'fail') broken = true;
+  });
 
   it('is served by the gateway as small static files with safe paths', async () => {
     const index = await fetch(`${base}/`);
@@ -143,7 +147,9 @@ describe('the families page', () => {
         for (const e of l.getEntries() as PerformanceEntry[]) if (!e.hadRecentInput) w.__cls += e.value;
       }).observe({ type: 'layout-shift', buffered: false });
       new MutationObserver(() =>
-        document.querySelectorAll('.tile-status').forEach((s: any) => /\d+%/.test(s.textContent ?? '') && w.__pcts.add(s.textContent!)),
+        document.querySelectorAll('.tile-status').forEach((s: any) => {
+          if (/\d+%/.test(s.textContent ?? '')) w.__pcts.add(s.textContent!);
+        }),
       ).observe(document.body, { subtree: true, childList: true, characterData: true });
     });
     const requests: string[] = [];
@@ -158,7 +164,9 @@ describe('the families page', () => {
       ]);
     // Every chosen file gets its place at once; from then on nothing moves while they upload.
     await page.locator('#photo-grid .tile').nth(3).waitFor();
-    await page.evaluate(() => void ((window as unknown as { __cls: number }).__cls = 0));
+    await page.evaluate(() => {
+      (window as unknown as { __cls: number }).__cls = 0;
+    });
     await page.locator('.tile-uploading').first().waitFor();
     await page.waitForFunction(() => [...document.querySelectorAll('.tile-status')].some((s: any) => /Uploading… [1-9]\d?%/.test(s.textContent ?? '')));
     await shot(page, '03-uploading');

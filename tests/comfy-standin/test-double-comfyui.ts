@@ -289,10 +289,16 @@ export class ComfyStandin {
     const behaviour = this.planned.shift() ?? 'ok';
     const submission: StandinState['submissions'][number] = { behaviour, status: 200, prompt_id: null };
     this.submissions.push(submission);
-    const refuse = (status: number, body: unknown) => ((submission.status = status), send(res, status, body));
-    if (behaviour === 'http_500') return refuse(500, '500 Internal Server Error (test double)');
-    if (behaviour === 'refuse')
-      return refuse(400, {
+    const refuse = (status: number, body: unknown): void => {
+      submission.status = status;
+      send(res, status, body);
+    };
+    if (behaviour === 'http_500') {
+      refuse(500, '500 Internal Server Error (test double)');
+      return;
+    }
+    if (behaviour === 'refuse') {
+      refuse(400, {
         error: { type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation', details: '', extra_info: {} },
         node_errors: {
           '1': {
@@ -309,13 +315,20 @@ export class ComfyStandin {
           },
         },
       });
+      return;
+    }
     const errors = validateWorkflow(b.prompt, path.join(this.dir, 'input'));
-    if (typeof errors === 'string') return refuse(400, { error: { type: 'invalid_prompt', message: errors, details: '', extra_info: {} }, node_errors: {} });
-    if (Object.keys(errors).length)
-      return refuse(400, {
+    if (typeof errors === 'string') {
+      refuse(400, { error: { type: 'invalid_prompt', message: errors, details: '', extra_info: {} }, node_errors: {} });
+      return;
+    }
+    if (Object.keys(errors).length) {
+      refuse(400, {
         error: { type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation', details: '', extra_info: {} },
         node_errors: errors,
       });
+      return;
+    }
     const id = b.prompt_id ?? randomUUID();
     submission.prompt_id = id;
     const p: Prompt = {
@@ -382,7 +395,10 @@ export class ComfyStandin {
     const pause = (ms: number) =>
       new Promise<void>((r) => {
         const t = setTimeout(r, ms);
-        onInterrupt = () => (clearTimeout(t), r());
+        onInterrupt = () => {
+          clearTimeout(t);
+          r();
+        };
       });
     const started = Date.now();
     this.broadcast(cid, 'execution_start', { prompt_id: p.id, timestamp: started });
@@ -483,30 +499,13 @@ export class ComfyStandin {
       p.behaviour === 'black'
         ? `drawbox=c=black:t=fill:enable='between(n,${Math.round(L * 0.4)},${Math.round(L * 0.6)})',format=yuv420p[v]`
         : 'format=yuv420p[v]';
+    // biome-ignore format: ffmpeg arguments grouped by option
     await execa('ffmpeg', [
-      '-hide_banner',
-      '-nostdin',
-      '-y',
-      '-loglevel',
-      'error',
-      '-i',
-      a,
-      '-i',
-      b,
-      '-filter_complex',
-      graph,
-      '-map',
-      '[v]',
-      '-frames:v',
-      String(L),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-crf',
-      '14',
-      '-r',
-      String(fps),
+      '-hide_banner', '-nostdin', '-y', '-loglevel', 'error',
+      '-i', a,
+      '-i', b,
+      '-filter_complex', graph, '-map', '[v]', '-frames:v', String(L),
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '14', '-r', String(fps),
       path.join(this.dir, 'output', subfolder, filename),
     ]);
     return { filename, subfolder };

@@ -12,7 +12,10 @@ async function waitPort(port: number, up: boolean, timeoutMs = 20_000): Promise<
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     const open = await new Promise<boolean>((r) => {
-      const s = net.connect({ host: '127.0.0.1', port }, () => (s.end(), r(true)));
+      const s = net.connect({ host: '127.0.0.1', port }, () => {
+        s.end();
+        r(true);
+      });
       s.on('error', () => r(false));
     });
     if (open === up) return;
@@ -78,15 +81,13 @@ export class OwnPostgres {
     await this.start();
   }
   async start(): Promise<void> {
+    // biome-ignore format: pg_ctl arguments grouped by option
     this.run([
       path.join(this.bin, 'pg_ctl'),
-      '-D',
-      path.join(this.dir, 'data'),
-      '-l',
-      path.join(this.dir, 'log'),
+      '-D', path.join(this.dir, 'data'),
+      '-l', path.join(this.dir, 'log'),
       '-w',
-      '-o',
-      `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
       'start',
     ]);
     await waitPort(this.port, true);

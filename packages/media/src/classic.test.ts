@@ -55,10 +55,8 @@ describe('planClassic', () => {
       canvas: { width: 1600, height: 900 },
       graphScript: 'g.txt',
     });
-    expect(scripted.slice(scripted.indexOf('-filter_complex_script'), scripted.indexOf('-filter_complex_script') + 2)).toEqual([
-      '-filter_complex_script',
-      'g.txt',
-    ]);
+    // biome-ignore format: the option and its value on one line
+    expect(scripted.slice(scripted.indexOf('-filter_complex_script'), scripted.indexOf('-filter_complex_script') + 2)).toEqual(['-filter_complex_script', 'g.txt']);
   });
   it('falls back to perspective when the canvas leaves no resample path', () => {
     const plan = planClassic({ seconds: 2, fps: 30, seed: 1, headroom: 1.25 });
@@ -78,19 +76,11 @@ describe('the perspective fallback', () => {
       const chain = movingStill({ index: 0, frames: 8, fps: FPS, move: { zoom, panX: 0.5, panY: -0.3 }, direction: 'away', canvas, width: 512, height: 288 });
       expect(chain).toMatch(/perspective=/);
       const out = t.file(`odd-${zoom}.gray`);
+      // biome-ignore format: ffmpeg arguments grouped by option
       await runFfmpeg([
         ...stillInputArgs(still, FPS),
-        '-filter_complex',
-        `${chain}[v]`,
-        '-map',
-        '[v]',
-        '-frames:v',
-        '2',
-        '-f',
-        'rawvideo',
-        '-pix_fmt',
-        'gray',
-        out,
+        '-filter_complex', `${chain}[v]`, '-map', '[v]', '-frames:v', '2',
+        '-f', 'rawvideo', '-pix_fmt', 'gray', out,
       ]);
       const bytes = await readFile(out);
       return [bytes.subarray(0, 512 * 288), bytes.subarray(512 * 288)] as const;
@@ -155,20 +145,11 @@ describe('classicTransition', () => {
     const graph = t.file('graph.txt');
     await writeFile(graph, buildClassicGraph({ plan, width: W, height: H, canvas: { width: 1600, height: 900 } }));
     const out = t.file('dots.mkv');
+    // biome-ignore format: ffmpeg arguments grouped by option
     await runFfmpeg([
-      ...stillInputArgs(dots, FPS),
-      ...stillInputArgs(dots, FPS),
-      '-filter_complex_script',
-      graph,
-      '-map',
-      '[v]',
-      '-frames:v',
-      String(plan.frames),
-      '-fps_mode',
-      'passthrough',
-      '-c:v',
-      'ffv1',
-      out,
+      ...stillInputArgs(dots, FPS), ...stillInputArgs(dots, FPS),
+      '-filter_complex_script', graph, '-map', '[v]', '-frames:v', String(plan.frames),
+      '-fps_mode', 'passthrough', '-c:v', 'ffv1', out,
     ]);
     const a = await trackDots(out, W, H, 0, plan.offsetFrames);
     const b = await trackDots(out, W, H, plan.offsetFrames + plan.transitionFrames, plan.frames);

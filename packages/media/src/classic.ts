@@ -123,7 +123,7 @@ export function buildClassicGraph(p: {
   const common = { fps, canvas, width, height, interpolation: p.interpolation };
   const a = movingStill({ ...common, index: 0, frames: plan.aFrames, move: plan.a, direction: 'away' });
   const b = movingStill({ ...common, index: 1, frames: plan.bFrames, move: plan.b, direction: 'back' });
-  const x = `[a][b]xfade=transition=${plan.transition}:duration=${plan.transitionFrames / fps}:offset=${plan.offsetFrames / fps},` + `format=yuv420p[v]`;
+  const x = `[a][b]xfade=transition=${plan.transition}:duration=${plan.transitionFrames / fps}:offset=${plan.offsetFrames / fps},format=yuv420p[v]`;
   return `${a}[a];\n${b}[b];\n${x}`;
 }
 
@@ -141,14 +141,13 @@ export function buildClassicArgs(p: {
 }): string[] {
   const { plan, width, height } = p;
   const graph = p.graphScript ? ['-filter_complex_script', p.graphScript] : ['-filter_complex', buildClassicGraph(p)];
+  // biome-ignore format: ffmpeg arguments grouped by option
   return [
     ...stillInputArgs(p.from, plan.fps),
     ...stillInputArgs(p.to, plan.fps),
     ...graph,
-    '-map',
-    '[v]',
-    '-frames:v',
-    String(plan.frames),
+    '-map', '[v]',
+    '-frames:v', String(plan.frames),
     ...encodeProfile({ width, height, fps: plan.fps }),
     p.output,
   ];

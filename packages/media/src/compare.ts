@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAbortError, MediaValidationError, type ValidationCheck } from './errors.js';
-import { ffprobe, type ProbeStream, runFfmpeg } from './ffmpeg.js';
+import { ffprobe, type ProbeResult, type ProbeStream, runFfmpeg } from './ffmpeg.js';
 
 /** Luma (BT.709, limited range) of one video frame or one image, scaled to width×height. */
 export async function extractLuma(
@@ -126,7 +126,7 @@ export interface ValidateClipOptions {
  */
 export async function validateClip(path: string, o: ValidateClipOptions): Promise<{ firstSsim?: number; lastSsim?: number }> {
   const minSsim = o.minSsim ?? 0.9;
-  let probe;
+  let probe: ProbeResult;
   try {
     probe = await ffprobe(path, o.signal);
   } catch (err) {

@@ -28,7 +28,7 @@ export const CARD_FONTS = "'Noto Serif CJK KR', 'Noto Serif CJK SC', 'Noto Serif
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 
 export function hasEpilogue(e: Epilogue | undefined): e is Epilogue {
-  return !!e && [e.name, e.born, e.died, e.title].some((v) => v && v.trim());
+  return !!e && [e.name, e.born, e.died, e.title].some((v) => v?.trim());
 }
 
 /** The epilogue card as SVG (transparent outside a soft dark backdrop). Pure. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { checkVideoStream } from './compare.js';
 import { isAbortError, MediaValidationError, throwIfAborted } from './errors.js';
-import { ffprobe, runFfmpeg } from './ffmpeg.js';
+import { ffprobe, type ProbeResult, runFfmpeg } from './ffmpeg.js';
 
 /**
  * Music: AAC-LC stereo 48 kHz at YouTube's recommended bitrate. The `fast` coder takes a third less
@@ -22,7 +22,7 @@ const concatLine = (p: string) => `file '${resolve(p).replace(/'/g, "'\\''")}'`;
 
 /** Concat demuxer list text. Pure. */
 export function concatList(clips: readonly string[]): string {
-  return clips.map(concatLine).join('\n') + '\n';
+  return `${clips.map(concatLine).join('\n')}\n`;
 }
 
 /** Join clips in order by stream copy (they share the encode profile). */
@@ -114,21 +114,12 @@ export async function finalizeVideo(opts: { video: string; soundtrack: string; o
 
 /** A JPEG poster frame at `atSeconds` (full-range, BT.601 as JPEG viewers expect). */
 export async function makePoster(opts: { video: string; output: string; atSeconds: number; signal?: AbortSignal }): Promise<void> {
+  // biome-ignore format: ffmpeg arguments grouped by option
   await runFfmpeg(
     [
-      '-ss',
-      String(Math.max(0, opts.atSeconds)),
-      '-i',
-      opts.video,
-      '-vf',
-      'scale=in_color_matrix=bt709:in_range=tv:out_color_matrix=bt601:out_range=pc,format=yuvj420p',
-      '-frames:v',
-      '1',
-      '-q:v',
-      '2',
-      '-update',
-      '1',
-      opts.output,
+      '-ss', String(Math.max(0, opts.atSeconds)), '-i', opts.video,
+      '-vf', 'scale=in_color_matrix=bt709:in_range=tv:out_color_matrix=bt601:out_range=pc,format=yuvj420p',
+      '-frames:v', '1', '-q:v', '2', '-update', '1', opts.output,
     ],
     { signal: opts.signal },
   );
@@ -139,7 +130,7 @@ export async function validateVideo(
   path: string,
   o: { expectFrames: number; fps: number; width: number; height: number; requireAudio?: boolean; signal?: AbortSignal },
 ): Promise<{ durationSeconds: number; hasAudio: boolean }> {
-  let p;
+  let p: ProbeResult;
   try {
     p = await ffprobe(path, o.signal);
   } catch (err) {

@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { decodableImagePath } from './canvas.js';
 import { isAbortError, throwIfAborted, UnsupportedMediaError } from './errors.js';
-import { ffprobe } from './ffmpeg.js';
+import { ffprobe, type ProbeResult } from './ffmpeg.js';
 import { readHead, sniff } from './sniff.js';
 
 export interface UploadInfo {
@@ -64,7 +64,7 @@ async function inspectPhoto(path: string, contentType: string, ext: string, opts
   throwIfAborted(opts.signal);
   // Full decode, once: truncated or corrupt data fails here. stats() reads every pixel without
   // keeping a full-size buffer. HEIC goes through heif-convert (no HEVC decoder in sharp here).
-  let decodable;
+  let decodable: Awaited<ReturnType<typeof decodableImagePath>>;
   try {
     decodable = await decodableImagePath(path, { signal: opts.signal });
   } catch (err) {
@@ -89,7 +89,7 @@ async function inspectPhoto(path: string, contentType: string, ext: string, opts
 }
 
 async function inspectAudio(path: string, contentType: string, ext: string, opts: { maxAudioSeconds?: number; signal?: AbortSignal }): Promise<UploadInfo> {
-  let probe;
+  let probe: ProbeResult;
   try {
     probe = await ffprobe(path, opts.signal);
   } catch (err) {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Hono } from 'hono';
+import type { Env, Hono } from 'hono';
 
 // Swagger UI is served from the installed package, so /docs works with no outside network.
 const uiDir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
@@ -16,8 +16,7 @@ const page = `<!doctype html>
 <body><div id="ui"></div><script src="/docs/swagger-ui-bundle.js"></script>
 <script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui' });</script></body></html>`;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function mountDocs(app: Hono<any>): void {
+export function mountDocs<E extends Env>(app: Hono<E>): void {
   app.get('/docs', (c) => c.html(page));
   app.get('/docs/:file', async (c) => {
     const file = c.req.param('file');

@@ -21,8 +21,8 @@ interface ReceivedFile {
 /** Display-only filename: any script kept, control characters and path parts dropped. */
 export function displayName(raw: string | undefined): string {
   const base = (raw ?? '').split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
   const clean = base
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are stripped from file names on purpose
     .replace(/[\u0000-\u001f\u007f]/g, '')
     .normalize('NFC')
     .trim()

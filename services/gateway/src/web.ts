@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Context, Hono } from 'hono';
+import type { Context, Env, Hono } from 'hono';
 
 // The families' page: plain static files (HTML, ES modules, CSS) from services/gateway/web and its
 // subfolders, plus a few ES modules of the view library (Preact + htm) from node_modules, no build
@@ -130,8 +130,7 @@ function readVendorFiles(): Map<string, WebFile> {
   return files;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function mountWeb(app: Hono<any>): void {
+export function mountWeb<E extends Env>(app: Hono<E>): void {
   const files = readWebFiles();
   const vendor = readVendorFiles();
 
@@ -151,7 +150,7 @@ export function mountWeb(app: Hono<any>): void {
       headers['x-frame-options'] = 'DENY';
     }
     const inm = c.req.header('if-none-match');
-    if (inm && inm.split(',').some((t) => t.trim() === f.etag)) return c.body(null, 304, headers);
+    if (inm?.split(',').some((t) => t.trim() === f.etag)) return c.body(null, 304, headers);
     return c.body(f.body, 200, headers);
   };
   /** The name after `prefix`, decoded; only an exact key of the start-up listing is ever served. */

@@ -9,6 +9,8 @@ export const Name = ({ text, cls }) => html`<span class=${cls} lang=${text ? scr
 /** "born – died", each date kept on one line; nothing when neither is known. */
 export function Years({ born, died }) {
   if (!born && !died) return null;
+  // The two control characters are placeholders no translation contains: the text is cut where the dates go.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: splitting on those placeholders is the point
   const [before, mid, after] = t('m.years', { born: '\u0001', died: '\u0002' }).split(/[\u0001\u0002]/);
   return html`<span class="years">${before}<span class="date">${fmtLifeDate(born) || '?'}</span>${mid}${died ? html`<span class="date">${fmtLifeDate(died)}</span>` : ''}${after}</span>`;
 }

@@ -256,7 +256,7 @@ export class ComfyClient {
   }
 
   private wsUrl(clientId: string): string {
-    const u = new URL(this.baseUrl.replace(/\/+$/, '') + '/ws');
+    const u = new URL(`${this.baseUrl.replace(/\/+$/, '')}/ws`);
     u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
     u.searchParams.set('clientId', clientId);
     return u.toString();
@@ -393,8 +393,14 @@ class PromptWatcher {
       this.ws = ws;
       ws.binaryType = 'arraybuffer';
       const t = setTimeout(() => resolve(), timeoutMs);
-      ws.addEventListener('open', () => (clearTimeout(t), resolve()));
-      ws.addEventListener('error', () => (clearTimeout(t), resolve()));
+      ws.addEventListener('open', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      ws.addEventListener('error', () => {
+        clearTimeout(t);
+        resolve();
+      });
       ws.addEventListener('close', () => {
         clearTimeout(t);
         resolve();

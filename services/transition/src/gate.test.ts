@@ -34,31 +34,21 @@ describe('pure parts', () => {
   });
 
   it('builds the scan arguments', () => {
+    // biome-ignore format: ffmpeg arguments grouped by option
     expect(scanArgs('in.mp4')).toEqual([
-      '-i',
-      'in.mp4',
-      '-map',
-      '0:v:0',
-      '-vf',
-      'blackdetect=d=0.25:pic_th=0.98:pix_th=0.08,freezedetect=n=0.002:d=1',
-      '-an',
-      '-f',
-      'null',
-      '-',
+      '-i', 'in.mp4', '-map', '0:v:0',
+      '-vf', 'blackdetect=d=0.25:pic_th=0.98:pix_th=0.08,freezedetect=n=0.002:d=1',
+      '-an', '-f', 'null', '-',
     ]);
   });
 
   it('retimes with exact timestamps: first frame on 0, last on outFrames-1', () => {
     const args = normaliseArgs({ input: 'raw.mp4', output: 'out.mp4', inFrames: 81, outFrames: 180, fps: 30, width: 1280, height: 720, interpolate: 'blend' });
+    // biome-ignore format: ffmpeg arguments grouped by option
     expect(args.slice(0, 8)).toEqual([
-      '-i',
-      'raw.mp4',
-      '-map',
-      '0:v:0',
-      '-vf',
+      '-i', 'raw.mp4', '-map', '0:v:0', '-vf',
       'tpad=stop_mode=clone:stop=2,settb=expr=1/2400,setpts=N*179,minterpolate=fps=30:mi_mode=blend,scale=1280:720:flags=bicubic:out_color_matrix=bt709:out_range=tv,format=yuv420p,setsar=1',
-      '-frames:v',
-      '180',
+      '-frames:v', '180',
     ]);
     expect(args).toContain('libx264');
     expect(args.at(-1)).toBe('out.mp4');
@@ -91,24 +81,12 @@ describe('gateGeneratedClip on real clips', () => {
   const morph = async (name: string, frames: number, end = b(), extra = '') => {
     const file = path.join(dir, name);
     const still = (i: number) => `[${i}]scale=160:96,format=yuv420p,loop=loop=-1:size=1,setpts=N/16/TB,trim=end_frame=${frames + 1}`;
+    // biome-ignore format: ffmpeg arguments grouped by option
     await runFfmpeg([
-      '-i',
-      a(),
-      '-i',
-      end,
-      '-filter_complex',
-      `${still(0)}[a];${still(1)}[b];[a][b]xfade=transition=fade:duration=${(frames - 1) / 16}:offset=0${extra},format=yuv420p[v]`,
-      '-map',
-      '[v]',
-      '-frames:v',
-      String(frames),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-r',
-      '16',
-      file,
+      '-i', a(), '-i', end,
+      '-filter_complex', `${still(0)}[a];${still(1)}[b];[a][b]xfade=transition=fade:duration=${(frames - 1) / 16}:offset=0${extra},format=yuv420p[v]`,
+      '-map', '[v]', '-frames:v', String(frames),
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-r', '16', file,
     ]);
     return file;
   };

@@ -44,17 +44,12 @@ export type Verdict = { ok: true } | { ok: false; reason: FailureReason; message
 
 /** One decoding pass over the raw clip that reports black and frozen stretches on stderr. */
 export function scanArgs(input: string): string[] {
+  // biome-ignore format: ffmpeg arguments grouped by option
   return [
-    '-i',
-    input,
-    '-map',
-    '0:v:0',
-    '-vf',
-    `blackdetect=d=${BLACK_MIN_SECONDS}:pic_th=${BLACK_PICTURE_RATIO}:pix_th=${BLACK_PIXEL_THRESHOLD},freezedetect=n=${FREEZE_NOISE}:d=${FREEZE_MIN_SECONDS}`,
-    '-an',
-    '-f',
-    'null',
-    '-',
+    '-i', input,
+    '-map', '0:v:0',
+    '-vf', `blackdetect=d=${BLACK_MIN_SECONDS}:pic_th=${BLACK_PICTURE_RATIO}:pix_th=${BLACK_PIXEL_THRESHOLD},freezedetect=n=${FREEZE_NOISE}:d=${FREEZE_MIN_SECONDS}`,
+    '-an', '-f', 'null', '-',
   ];
 }
 
@@ -96,15 +91,10 @@ export function normaliseArgs(o: NormaliseOptions): string[] {
     'format=yuv420p',
     'setsar=1',
   ].join(',');
+  // biome-ignore format: ffmpeg arguments grouped by option
   return [
-    '-i',
-    o.input,
-    '-map',
-    '0:v:0',
-    '-vf',
-    vf,
-    '-frames:v',
-    String(o.outFrames),
+    '-i', o.input, '-map', '0:v:0',
+    '-vf', vf, '-frames:v', String(o.outFrames),
     ...encodeProfile({ width: o.width, height: o.height, fps: o.fps }),
     o.output,
   ];
@@ -224,7 +214,7 @@ export async function gateGeneratedClip(o: GateOptions): Promise<GateReport> {
   );
 
   // The normalised clip is our own encode: the same checks as a classic clip (profile, exact frame count, first/last frame).
-  let report;
+  let report: Awaited<ReturnType<typeof validateClip>>;
   try {
     report = await validateClip(o.output, {
       frames: o.target.frames,

@@ -37,7 +37,13 @@ function fakeGenerative(script: Array<'ok' | GenerativeFailure>, healthy = true)
 }
 function fakeClassic() {
   const calls: number[] = [];
-  const c: TransitionProvider = { name: 'classic', generate: async (r) => (calls.push(r.seed), { detail: 'classic fade' }) };
+  const c: TransitionProvider = {
+    name: 'classic',
+    generate: async (r) => {
+      calls.push(r.seed);
+      return { detail: 'classic fade' };
+    },
+  };
   return { c, calls };
 }
 function options(over: Partial<MakeClipOptions>): MakeClipOptions & { phases: string[] } {

@@ -126,7 +126,10 @@ export class JobRepo {
     if (q.type) filter('j.type = ?', q.type);
     if (q.project_id) filter('j.project_id = ?', q.project_id);
     const cur = decodeCursor(q.cursor);
-    if (cur) where.push('(j.created_at, j.id) < (?::timestamptz, ?)'), params.push(cur.t, cur.id);
+    if (cur) {
+      where.push('(j.created_at, j.id) < (?::timestamptz, ?)');
+      params.push(cur.t, cur.id);
+    }
     params.push(q.limit + 1);
     const rows = await this.em().execute<JobView[]>(`${SELECT_JOB} where ${where.join(' and ')} order by j.created_at desc, j.id desc limit ?`, params);
     return page(rows, q.limit);

@@ -126,7 +126,9 @@ export function jobRoutes(d: RouteDeps) {
     const first = await c.var.access.job(c.req.param('job_id'), 'read');
     return streamSSE(c, async (s) => {
       let closed = false;
-      s.onAbort(() => void (closed = true));
+      s.onAbort(() => {
+        closed = true;
+      });
       const b = d.bus();
       let nudge: () => void = () => {};
       const sub = b?.nc.subscribe(b.names.eventsOfJob(first.id), { callback: () => nudge() });

@@ -23,7 +23,9 @@ function About({ project }) {
     madeBy(project)
       .then((j) => alive && setTransitions(Array.isArray(j?.result?.transitions) && j.result.transitions.length ? j.result.transitions : null))
       .catch(() => {});
-    return () => void (alive = false);
+    return () => {
+      alive = false;
+    };
   }, [project.video.job_id]);
   if (!transitions) return html`<div id="about"></div>`;
   return html`<div id="about"><details class="about">

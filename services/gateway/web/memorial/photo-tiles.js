@@ -24,7 +24,12 @@ export function usePhotoTiles(projectId, initial, hooks) {
   latest.current = hooks;
   const alive = useRef(true);
   const queue = useRef(Promise.resolve());
-  useEffect(() => () => void (alive.current = false), []);
+  useEffect(
+    () => () => {
+      alive.current = false;
+    },
+    [],
+  );
 
   const set = (next) => {
     tiles.current = next;
@@ -116,7 +121,7 @@ export function usePhotoTiles(projectId, initial, hooks) {
   async function dropOn(srcKey, targetKey, after) {
     const before = tiles.current;
     const src = before.find((x) => x.key === srcKey);
-    if (!src || src.state !== 'done') return;
+    if (src?.state !== 'done') return;
     const next = before.filter((x) => x !== src);
     const ti = next.findIndex((x) => x.key === targetKey);
     next.splice(after ? ti + 1 : ti, 0, src);

@@ -72,7 +72,9 @@ export function MemorialView({ id }) {
       const job = project.active_job_id ? await api('GET', `/jobs/${encodeURIComponent(project.active_job_id)}`).catch(() => null) : null;
       if (alive) setStart({ project, assets: assets.items, job });
     })().catch((e) => alive && setError(e));
-    return () => void (alive = false);
+    return () => {
+      alive = false;
+    };
   }, [id]);
   useHeadingFocus(Boolean(start || error));
 

@@ -53,7 +53,9 @@ export function ListView() {
   };
   useEffect(() => {
     load();
-    return () => void (alive.current = false);
+    return () => {
+      alive.current = false;
+    };
   }, []);
   useEffect(() => setTitle(t('list.title')), [getLang()]);
   useHeadingFocus(true);
