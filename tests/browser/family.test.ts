@@ -1,4 +1,6 @@
-// The families' page end to end in a real (headless) Chromium against the real stack: create a
+// The families' page end to end in a real (headless) Chromium against the real stack: sign in with
+// the code mailed to a real SMTP server started here (a wrong code refused; the one-click link from a
+// second browser; too many tries; no network; a session that ends mid-visit; sign-out), create a
 // memorial, upload photos (one refused with the server's reason) and music, reorder by dragging and by
 // keyboard, run it and watch the progress, play and seek the video, remake one transition, stop a
 // second memorial mid-run, and read it all in Korean and English, on a desktop and a phone-width screen.
@@ -7,9 +9,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Api } from '../lib/api.js';
 import { CORPUS, Stack } from '../lib/stack.js';
 import { axe, launch, shot } from './browser.js';
+import { Mailbox } from './mailbox.js';
+import { type AccountApi, apiAs, SIGN_IN_WORDS, sessionCookie, signInWithCode } from './session.js';
 
 const PHOTOS = ['mlw_01_1946_piano.jpg', 'mlw_03_1947_cbs_studio.jpg', 'mlw_05_1947_cafe_society.jpg'].map((f) =>
   path.join(CORPUS, 'photos/person_mary_lou_williams', f),
@@ -37,7 +40,10 @@ type PerformanceEntry = { value: number; hadRecentInput: boolean };
 const asUpload = (f: string) => ({ name: path.basename(f), mimeType: 'image/jpeg', buffer: readFileSync(f) });
 
 const stack = new Stack();
-let api: Api;
+const mailbox = new Mailbox();
+const EMAIL = 'grace.kim@family.test';
+/** The tests' own calls, as the account signed in in the browser. */
+let api: AccountApi;
 let browser: Browser;
 let ctx: BrowserContext;
 let page: Page;
@@ -57,9 +63,10 @@ async function expectAccessible(p: Page, state: string) {
 const tileNames = (p: Page) => p.locator('#photo-grid .tile-done .tile-name').allTextContents();
 
 beforeAll(async () => {
-  const [e, b] = await Promise.all([stack.start(), launch()]);
+  // Sign-in mail goes over SMTP to the mailbox; the link in it points at this stack (MT_PUBLIC_URL's default).
+  const smtpUrl = await mailbox.start();
+  const [e, b] = await Promise.all([stack.start({ env: { SMTP_URL: smtpUrl } }), launch()]);
   base = e.url;
-  api = new Api(e.url);
   browser = b;
   ctx = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 900 } });
   page = await ctx.newPage();
@@ -69,6 +76,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stack.stop();
+  await mailbox.stop();
 });
 
 describe('the families page', () => {
@@ -95,6 +103,63 @@ describe('the families page', () => {
     expect((await fetch(`${base}/web/style.css`)).headers.get('content-type')).toMatch(/^text\/css/);
     for (const bad of ['/web/../src/web.ts', '/web/..%2Fsrc%2Fweb.ts', '/web/%2e%2e/package.json', '/web/nope.js', '/web/.hidden.js'])
       expect((await fetch(`${base}${bad}`)).status, bad).toBe(404);
+  });
+
+  it('asks for an email, mails a 6-digit code, refuses a wrong one and signs in with the right one', async () => {
+    await page.goto(`${base}/`);
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    expect(new URL(page.url()).hash).toBe('#/sign-in');
+    expect(await page.locator('#account-email').count()).toBe(0);
+    await shot(page, '00a-sign-in');
+    await expectAccessible(page, 'sign in: email');
+
+    // A slip in the address is caught with words that say what to write; nothing is sent.
+    await page.getByLabel('Email address').fill('grace.kim.family.test');
+    await page.getByRole('button', { name: 'Send me a code' }).click();
+    await page.getByText('Please enter an email address like name@example.com.').waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-email');
+    expect(await page.getByLabel('Email address').getAttribute('aria-invalid')).toBe('true');
+    await shot(page, '00b-sign-in-bad-email');
+    await expectAccessible(page, 'sign in: a wrong address');
+
+    const seen = mailbox.count(EMAIL);
+    await page.getByLabel('Email address').fill(EMAIL);
+    await page.getByRole('button', { name: 'Send me a code' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Check your email' }).waitFor();
+    expect(await page.locator('#code-sent').textContent()).toBe(`We sent a 6-digit code to ${EMAIL}.`);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+    await expect.poll(() => page.locator('#live').textContent()).toContain(`We sent a 6-digit code to ${EMAIL}`);
+    const codeField = page.getByLabel('6-digit code');
+    expect(await codeField.getAttribute('autocomplete')).toBe('one-time-code');
+    expect(await codeField.getAttribute('inputmode')).toBe('numeric');
+    const mail = await mailbox.next(EMAIL, seen);
+    await shot(page, '00c-code-sent');
+    await expectAccessible(page, 'sign in: code sent');
+
+    // A wrong code: refused in words, the field marked and focused, still on the code step.
+    await codeField.fill(mail.code === '000000' ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByText('That code did not work.').waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-code');
+    expect(await codeField.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#account-email').count()).toBe(0);
+    await shot(page, '00d-code-wrong');
+    await expectAccessible(page, 'sign in: wrong code');
+
+    // The right one, pasted with a space as people do: signed in, on my memorials, the address in the header.
+    await codeField.fill(`${mail.code.slice(0, 3)} ${mail.code.slice(3)}`);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'My memorials' }).waitFor();
+    expect(new URL(page.url()).hash).toBe('#/');
+    await expect.poll(() => page.locator('#account-email').textContent()).toBe(EMAIL);
+    await expect.poll(() => page.locator('#live').textContent()).toContain(`Signed in as ${EMAIL}`);
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    // The session is an HttpOnly cookie: the page's scripts never see it.
+    const cookie = (await ctx.cookies()).find((c) => c.name === 'mt_session');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+    expect(await page.evaluate(() => document.cookie)).not.toContain('mt_session');
+    api = apiAs(base, await sessionCookie(ctx));
+    expect((await api.req('GET', '/me')).body.account.email).toBe(EMAIL);
   });
 
   it('lists memorials and creates one from the form', async () => {
@@ -329,7 +394,7 @@ describe('the families page', () => {
     const video = page.locator('#player');
     expect(await video.getAttribute('preload')).toBe('metadata');
     expect(await video.getAttribute('src')).toContain(`/api/v1/projects/${memorialId}/video`);
-    const poster = await fetch(new URL((await video.getAttribute('poster'))!, base));
+    const poster = await fetch(new URL((await video.getAttribute('poster'))!, base), { headers: { cookie: api.cookie } });
     expect(poster.status).toBe(200);
     expect(poster.headers.get('content-type')).toBe('image/jpeg');
     const ranges: number[] = [];
@@ -359,7 +424,7 @@ describe('the families page', () => {
     expect(ranges).toContain(206);
     const dl = page.getByRole('link', { name: 'Download the video' });
     expect(await dl.getAttribute('download')).toMatch(/\.mp4$/);
-    const file = await fetch(new URL((await dl.getAttribute('href'))!, base), { method: 'GET', headers: { range: 'bytes=0-15' } });
+    const file = await fetch(new URL((await dl.getAttribute('href'))!, base), { method: 'GET', headers: { range: 'bytes=0-15', cookie: api.cookie } });
     expect(file.status).toBe(206);
     expect(file.headers.get('content-type')).toBe('video/mp4');
   }, 240_000);
@@ -451,6 +516,28 @@ describe('the families page', () => {
     const pp = await phone.newPage();
     pp.on('pageerror', (err) => pageErrors.push(String(err)));
     await pp.goto(`${base}/`);
+    // A new browser is signed out: it signs in, in Korean, with a code of its own.
+    const ko = SIGN_IN_WORDS.ko;
+    await pp.getByRole('heading', { level: 1, name: ko.title }).waitFor();
+    expect(await pp.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await shot(pp, '10a-phone-sign-in-ko');
+    await expectAccessible(pp, 'phone sign in (ko)');
+    const seen = mailbox.count(EMAIL);
+    await pp.getByLabel(ko.email).fill(EMAIL);
+    await pp.getByRole('button', { name: ko.send }).click();
+    await pp.getByRole('heading', { level: 1, name: ko.codeTitle }).waitFor();
+    expect(await pp.locator('#code-sent').textContent()).toBe(`${EMAIL} 주소로 6자리 코드를 보냈습니다.`);
+    const { code } = await mailbox.next(EMAIL, seen);
+    await pp.getByLabel(ko.code).fill('999999' === code ? '888888' : '999999');
+    await pp.getByRole('button', { name: ko.submit, exact: true }).click();
+    await pp.getByText('이 코드로는 로그인할 수 없습니다.').waitFor();
+    expect(await pp.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await shot(pp, '10b-phone-code-wrong-ko');
+    await expectAccessible(pp, 'phone wrong code (ko)');
+    await pp.getByLabel(ko.code).fill(code);
+    await pp.getByRole('button', { name: ko.submit, exact: true }).click();
+    await pp.getByRole('heading', { level: 1, name: '내 추모관' }).waitFor();
+    await pp.getByRole('button', { name: '로그아웃' }).waitFor();
     await pp.getByRole('heading', { level: 1, name: '추모관' }).waitFor();
     await pp.locator('.card').nth(1).waitFor();
     expect(await pp.evaluate(() => document.documentElement.lang)).toBe('ko');
@@ -469,6 +556,126 @@ describe('the families page', () => {
     await shot(pp, '12-phone-create-ko');
     await expectAccessible(pp, 'phone create (ko)');
     await phone.close();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('signs in a second browser by the one-click link in the mail, once', async () => {
+    const seen = mailbox.count(EMAIL);
+    const asked = await fetch(`${base}/api/v1/auth/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: EMAIL }),
+    });
+    expect(asked.status).toBe(202);
+    const mail = await mailbox.next(EMAIL, seen);
+    expect(mail.link).toBe(`${base}/#/verify?email=${encodeURIComponent(EMAIL)}&code=${mail.code}`);
+
+    const laptop = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 900 } });
+    const lp = await laptop.newPage();
+    lp.on('pageerror', (err) => pageErrors.push(String(err)));
+    await lp.goto(mail.link);
+    await lp.getByRole('heading', { level: 1, name: 'My memorials' }).waitFor();
+    await lp.locator(`.card a[href="#/m/${memorialId}"]`).waitFor();
+    expect(await lp.locator('#account-email').textContent()).toBe(EMAIL);
+    // The code left the address bar and the history (the address was replaced, not added to).
+    expect(new URL(lp.url()).hash).toBe('#/');
+    const visited: string[] = await lp.evaluate(() => window.navigation.entries().map((e: { url: string }) => e.url));
+    expect(visited.filter((u) => u.includes('code='))).toEqual([]);
+    await shot(lp, '13-link-signed-in');
+    await expectAccessible(lp, 'signed in by the link');
+    await laptop.close();
+
+    // The same link again, in a third browser: used once already, so it says so and offers a new code.
+    const third = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 900 } });
+    const tp = await third.newPage();
+    tp.on('pageerror', (err) => pageErrors.push(String(err)));
+    await tp.goto(mail.link);
+    await tp.getByRole('heading', { level: 1, name: 'This sign-in link did not work' }).waitFor();
+    await tp.getByRole('alert').getByText('That code did not work.').waitFor();
+    expect(await tp.locator('#account-email').count()).toBe(0);
+    await shot(tp, '14-link-used');
+    await expectAccessible(tp, 'a used link');
+    await tp.getByRole('link', { name: 'Ask for a new code' }).click();
+    await tp.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    expect(await tp.getByLabel('Email address').inputValue()).toBe(EMAIL);
+    await third.close();
+  });
+
+  it('says how long to wait after too many tries, and when the server cannot be reached', async () => {
+    const fresh = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 900 } });
+    const fp = await fresh.newPage();
+    fp.on('pageerror', (err) => pageErrors.push(String(err)));
+    await fp.goto(`${base}/#/sign-in`);
+    await fp.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    await fp.getByLabel('Email address').fill('someone.busy@family.test');
+
+    // No connection: said in words, nothing lost from the form.
+    await fresh.setOffline(true);
+    await fp.getByRole('button', { name: 'Send me a code' }).click();
+    await fp.getByRole('alert').getByText('The server could not be reached.').waitFor();
+    expect(await fp.getByLabel('Email address').inputValue()).toBe('someone.busy@family.test');
+    await shot(fp, '16-sign-in-offline');
+    await expectAccessible(fp, 'sign in: no network');
+    await fresh.setOffline(false);
+
+    // Five codes for one address are all it gets in 15 minutes; the sixth is refused with the wait in words.
+    for (let i = 0; i < 5; i++) {
+      const r = await fetch(`${base}/api/v1/auth/sign-in`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'someone.busy@family.test' }),
+      });
+      expect(r.status).toBe(202);
+    }
+    const refused = fp.waitForResponse((r) => r.url().endsWith('/api/v1/auth/sign-in'));
+    await fp.getByRole('button', { name: 'Send me a code' }).click();
+    const answer = await refused;
+    expect(answer.status()).toBe(429);
+    const minutes = Math.ceil(Number(answer.headers()['retry-after']) / 60);
+    await fp.getByRole('alert').getByText(`Too many tries. To keep your account safe, please wait about ${minutes} minutes before trying again.`).waitFor();
+    expect(minutes).toBeGreaterThanOrEqual(14);
+    await shot(fp, '17-sign-in-too-many');
+    await expectAccessible(fp, 'sign in: too many tries');
+    await fresh.close();
+  });
+
+  it('sends the family to sign in when the session ends, and back to where they were', async () => {
+    await page.goto(`${base}/#/`);
+    await page.getByRole('heading', { level: 1, name: 'My memorials' }).waitFor();
+    // The session goes (as when it expires): the next call answers 401.
+    await ctx.clearCookies();
+    await page.getByRole('link', { name: 'In loving memory of Mary Lou Williams' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    expect(new URL(page.url()).hash).toBe(`#/sign-in?next=${encodeURIComponent(`/m/${memorialId}`)}`);
+    await page.getByText('Please sign in to see this page. You will come back here afterwards.').waitFor();
+    expect(await page.locator('#account-email').count()).toBe(0);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+    await shot(page, '15-sign-in-to-continue');
+    await expectAccessible(page, 'sign in to continue');
+
+    await signInWithCode(page, mailbox, EMAIL);
+    await page.getByRole('heading', { level: 1, name: 'In loving memory of Mary Lou Williams' }).waitFor();
+    expect(new URL(page.url()).hash).toBe(`#/m/${memorialId}`);
+    await page.locator('#player').waitFor();
+    api = apiAs(base, await sessionCookie(ctx));
+  });
+
+  it('signs out from the header, on the server too', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    await page.locator('#sign-in-why').getByText('You are signed out.').waitFor();
+    await expect.poll(() => page.locator('#live').textContent()).toContain('You are signed out');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+    expect(await page.locator('#account-email').count()).toBe(0);
+    expect((await ctx.cookies()).some((c) => c.name === 'mt_session')).toBe(false);
+    // The session is over, not only forgotten by this browser: its cookie now gets 401.
+    const me = await api.req('GET', '/me');
+    expect([me.status, me.body.error.code]).toEqual([401, 'unauthenticated']);
+    await shot(page, '18-signed-out');
+    await expectAccessible(page, 'signed out');
+    // Going back to a memorial asks to sign in again.
+    await page.goto(`${base}/#/m/${memorialId}`);
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
     expect(pageErrors).toEqual([]);
   });
 });

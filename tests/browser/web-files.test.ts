@@ -36,6 +36,10 @@ describe('the family page files', () => {
       expect.arrayContaining([
         '/web/memorial/view.js',
         '/web/views/list.js',
+        '/web/views/sign-in.js',
+        '/web/views/verify-link.js',
+        '/web/views/account-bar.js',
+        '/web/lib/session.js',
         '/vendor/preact.js',
         '/vendor/hooks.js',
         '/vendor/htm.js',

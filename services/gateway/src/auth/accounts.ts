@@ -9,6 +9,8 @@ import { AttemptLimiter, type SignInLimits } from './rate-limit.js';
 export const SESSION_COOKIE = 'mt_session';
 
 const unauthenticated = (message: string) => new ApiError('unauthenticated', message);
+const accountsUnreachable = () =>
+  new ApiError('dependency_unavailable', 'Your sign-in could not be checked: the database is not reachable right now. Please try again in a moment.');
 
 /** Why a code was refused, in words a person can act on; every reason is 401 unauthenticated. */
 const CODE_REFUSED: Record<string, string> = {
@@ -100,9 +102,22 @@ export class Accounts {
       if (isAPIError(e)) return null;
       throw e;
     });
-    if (!found) throw unauthenticated('Your session has ended. Sign in again.');
+    if (!found) throw await this.refused('Your session has ended. Sign in again.');
     return { accountId: found.user.id, email: found.user.email, via: 'session' };
   };
+
+  /**
+   * A credential that did not check out: 401, unless the database is down — better-auth answers a
+   * failed lookup like an unknown key or session, and a family must not be told their key is wrong
+   * during an outage (503 instead, which clients wait through).
+   */
+  private async refused(message: string): Promise<ApiError> {
+    const up = await this.ba.ping().then(
+      () => true,
+      () => false,
+    );
+    return up ? unauthenticated(message) : accountsUnreachable();
+  }
 
   private async byApiKey(authorization: string): Promise<Principal> {
     const key = /^Bearer +(\S+)$/i.exec(authorization.trim())?.[1];
@@ -111,7 +126,7 @@ export class Accounts {
       if (isAPIError(e)) return null;
       throw e;
     });
-    if (!verified?.valid || !verified.key) throw unauthenticated('This API key is not valid: it is unknown or was revoked.');
+    if (!verified?.valid || !verified.key) throw await this.refused('This API key is not valid: it is unknown or was revoked.');
     const user = await (await this.ba.auth.$context).internalAdapter.findUserById(verified.key.referenceId);
     if (!user) throw unauthenticated('This API key is not valid: its account no longer exists.');
     return { accountId: user.id, email: user.email, via: 'api_key' };

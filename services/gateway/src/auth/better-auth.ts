@@ -71,7 +71,15 @@ export function createBetterAuth(o: BetterAuthOptions) {
       }) as unknown as BetterAuthPlugin,
     ],
   });
-  return { auth, keys: auth.api as unknown as ApiKeyEndpoints, close: () => pool.end() };
+  return {
+    auth,
+    keys: auth.api as unknown as ApiKeyEndpoints,
+    /** Rejects when the accounts' database does not answer (a refused credential may be an outage). */
+    ping: async () => {
+      await pool.query('select 1');
+    },
+    close: () => pool.end(),
+  };
 }
 
 export type MtAuth = ReturnType<typeof createBetterAuth>;
