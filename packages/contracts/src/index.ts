@@ -7,3 +7,4 @@ export * from './enums.js';
 export * from './errors.js';
 export * from './members.js';
 export * from './rest.js';
+export * from './webhooks.js';

@@ -21,7 +21,9 @@ import { type GatewayEnv, validationHook } from './routes/openapi.js';
 import { organiserRoutes } from './routes/organisers.js';
 import { projectRoutes } from './routes/projects.js';
 import { systemRoutes } from './routes/system.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { mountWeb } from './web.js';
+import type { WebhookSecrets } from './webhooks/secrets.js';
 
 export interface GatewayDeps {
   repos: Repositories;
@@ -41,6 +43,8 @@ export interface GatewayDeps {
   accounts?: Accounts;
   /** Who may do what; members of a memorial (memberAccess) unless a test gives another policy. */
   access?: AccessPolicy;
+  /** Encrypts webhook signing secrets at rest; the webhook routes answer 503 when not given. */
+  webhookSecrets?: WebhookSecrets;
 }
 
 const JSON_LIMIT = 1024 * 1024;
@@ -86,6 +90,7 @@ export function createGateway(d: GatewayDeps) {
   app.route('/api/v1', organiserRoutes(deps));
   app.route('/api/v1', assetRoutes(deps));
   app.route('/api/v1', jobRoutes(deps));
+  app.route('/api/v1', webhookRoutes(deps, d.webhookSecrets ?? null));
   app.route('/', systemRoutes(d.ready));
   const documentConfig: Parameters<typeof app.getOpenAPI31Document>[0] = {
     openapi: '3.1.0',

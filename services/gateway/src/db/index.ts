@@ -5,6 +5,7 @@ import { JobRepo, type NewJob } from './jobs.js';
 import { MemberRepo } from './members.js';
 import { OutboxRepo } from './outbox.js';
 import { ProjectRepo } from './projects.js';
+import { WebhookRepo } from './webhooks.js';
 
 export type { NewAsset } from './assets.js';
 export type { AssetRow, JobRow, OutboxRow, ProjectRow, StageTiming } from './entities.js';
@@ -12,6 +13,8 @@ export type { ClipSettings, JobListQuery, JobScope, JobView, NewJob } from './jo
 export type { MemberRow } from './members.js';
 export type { OutboxMessage } from './outbox.js';
 export type { ProjectScope, ProjectView } from './projects.js';
+export type { ClaimedDelivery, DeliveryRow, WebhookRow } from './webhooks.js';
+export { enqueueWebhookEvent, WebhookRepo } from './webhooks.js';
 export { AssetRepo, JobEventRepo, JobRepo, MemberRepo, OutboxRepo, ProjectRepo };
 
 /** One repository per table; nothing else in the gateway writes SQL. */
@@ -23,6 +26,7 @@ export interface Repositories {
   events: JobEventRepo;
   outbox: OutboxRepo;
   members: MemberRepo;
+  webhooks: WebhookRepo;
 }
 
 export function createRepositories(orm: MikroORM): Repositories {
@@ -34,6 +38,7 @@ export function createRepositories(orm: MikroORM): Repositories {
     events: new JobEventRepo(),
     outbox: new OutboxRepo(orm),
     members: new MemberRepo(orm),
+    webhooks: new WebhookRepo(orm),
   };
 }
 
