@@ -46,7 +46,11 @@ const accounts = await accountsFromEnv(log);
 // The same secret accounts use (made once in development): webhook secrets are encrypted with a key derived from it.
 const webhookSecrets = new WebhookSecrets(await resolveAuthSecret(process.env, config.dataDir, log));
 // Deliveries need only Postgres: they go out while NATS is away too.
-const webhooks = new WebhookDeliverer(repos.webhooks, webhookSecrets, log);
+// MT_WEBHOOK_LEASE_MS / MT_WEBHOOK_TIMEOUT_MS shorten the lease and an attempt's wait (the restart test).
+const webhooks = new WebhookDeliverer(repos.webhooks, webhookSecrets, log, {
+  ...(Number(process.env.MT_WEBHOOK_LEASE_MS) > 0 ? { leaseMs: Number(process.env.MT_WEBHOOK_LEASE_MS) } : {}),
+  ...(Number(process.env.MT_WEBHOOK_TIMEOUT_MS) > 0 ? { timeoutMs: Number(process.env.MT_WEBHOOK_TIMEOUT_MS) } : {}),
+});
 webhooks.start();
 /** The pipeline runtime, once the bus is there: relay, projector, coordinator, reaper. */
 let runtime: { bus: Bus; relay: Relay; projector: Projector; coordinatorWorker: Worker; timer: NodeJS.Timeout } | null = null;
@@ -62,6 +66,8 @@ const app = createGateway({
   committed: kick,
   accounts: accounts.accounts,
   authenticate: accounts.accounts.authenticate,
+  // Signed media URLs of share links: keyed from the auth secret, so every gateway accepts them and a restart keeps them.
+  links: { secret: await resolveAuthSecret(process.env, config.dataDir, log) },
   webhookSecrets,
   storeThumbnail: (local, projectId, assetId) => storeThumbnail(storage, projectId, assetId, local),
   ensureThumbnail: (projectId, assetId, uploadKey) => ensureThumbnail(storage, projectId, assetId, uploadKey),
