@@ -6,6 +6,7 @@ import type { Logger } from '@mt/platform';
 import { type BetterAuthPlugin, betterAuth } from 'better-auth';
 import { emailOTP } from 'better-auth/plugins';
 import pg from 'pg';
+import { pingPool } from '../db/database.js';
 import type { SendSignInMail } from './mailer.js';
 
 /** A sign-in code lives 15 minutes and dies after 5 wrong guesses (API.md). */
@@ -75,9 +76,7 @@ export function createBetterAuth(o: BetterAuthOptions) {
     auth,
     keys: auth.api as unknown as ApiKeyEndpoints,
     /** Rejects when the accounts' database does not answer (a refused credential may be an outage). */
-    ping: async () => {
-      await pool.query('select 1');
-    },
+    ping: () => pingPool(pool),
     close: () => pool.end(),
   };
 }

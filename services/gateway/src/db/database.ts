@@ -39,3 +39,8 @@ export function dropDatabase(url: string): Promise<void> {
 export async function ping(orm: MikroORM): Promise<void> {
   await orm.em.fork().execute('select 1');
 }
+
+/** Answers when the Postgres behind a plain pg pool does (the accounts' own pool). */
+export async function pingPool(pool: pg.Pool): Promise<void> {
+  await pool.query('select 1');
+}
