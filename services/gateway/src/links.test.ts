@@ -21,6 +21,7 @@ import { transaction } from './db/index.js';
 import { MediaSigner } from './signed-urls.js';
 import { freshDatabase, testLog } from './test-support.js';
 import { storeThumbnail } from './thumbnails.js';
+import { WebhookSecrets } from './webhooks/secrets.js';
 
 const AS = 'x-test-account';
 const A = 'a@family-a.test';
@@ -56,6 +57,7 @@ function gateway(links: Parameters<typeof createGateway>[0]['links']) {
       return email ? { accountId: await db.repos.members.accountForEmail(email), email, via: 'api_key' } : null;
     },
     links,
+    webhookSecrets: new WebhookSecrets('links test auth secret, at least 32 characters long'),
   });
 }
 
@@ -276,6 +278,8 @@ describe('a contribute link', () => {
   it('uploads named photos that wait for approval before any video uses them; sees only its own; a cap', async () => {
     const link = await makeLink(memA.id, { kind: 'contribute', label: 'Cousins' });
     const other = await makeLink(memA.id, { kind: 'contribute' });
+    const hook = await send('POST', '/api/v1/webhooks', { as: A, json: { url: 'https://hooks.example/mt', events: ['asset.contributed'] } });
+    expect(hook.status).toBe(201);
 
     const shared = await send('GET', '/api/v1/shared', { key: link.key });
     expect(shared.body).toMatchObject({ kind: 'contribute', video: null, can_upload: true, can_download: false });
@@ -294,6 +298,9 @@ describe('a contribute link', () => {
     expect([thumb.status, thumb.headers.get('content-type')]).toEqual([200, 'image/webp']);
 
     const [first, second] = up.body.items.map((a: any) => a.id as string);
+    // The owner's integration hears of it (a delivery written with the photos).
+    const deliveries = await db.repos.webhooks.deliveries(hook.body.id);
+    expect(deliveries.map((d) => d.type)).toEqual(['asset.contributed']);
     // Members see them, pending; no video would use them.
     const listed = await send('GET', `/api/v1/projects/${memA.id}/assets`, { as: A });
     expect(listed.body.items.filter((a: any) => a.review === 'pending').map((a: any) => a.id)).toEqual([first, second]);

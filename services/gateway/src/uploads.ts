@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { objectKeys } from '@mt/contracts';
 import { inspectUpload, UnsupportedMediaError, type UploadInfo } from '@mt/media';
 import { config, makeJobDir, removeDir, type Storage } from '@mt/platform';
@@ -134,6 +135,8 @@ export interface Contribution {
   cap: number;
   /** Checks the `contributor_name` field: the trimmed name, or throws 422. */
   contributorName: (raw: string | undefined) => string;
+  /** Runs in the transaction that stores the photos (the `asset.contributed` webhook). */
+  stored?: (em: EntityManager, rows: AssetRow[]) => Promise<unknown>;
 }
 
 /**
@@ -210,6 +213,7 @@ export async function acceptUpload(
       // Again under the memorial's lock: two uploads through one link at once cannot pass the cap together.
       if (from) await checkContribution(repos, from, inspected);
       const out = await repos.assets.insert(em, rows);
+      await from?.stored?.(em, out);
       await repos.projects.touch(em, projectId);
       return out;
     });

@@ -6,7 +6,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { type LinkHolder, linkAccess } from '../access.js';
 import { deleteAsset } from '../asset-edits.js';
-import type { AssetRow } from '../db/index.js';
+import { type AssetRow, enqueueWebhookEvent } from '../db/index.js';
 import { assetDto } from '../dto.js';
 import { ApiError, notFound } from '../http-errors.js';
 import { serveObject } from '../serve-object.js';
@@ -172,6 +172,18 @@ export function sharedRoutes(d: RouteDeps) {
       moderated: link.moderated,
       cap: s.uploadCap,
       contributorName,
+      // Integrators hear of it in the same transaction (Standard Webhooks, to the memorial's owner).
+      stored: async (em, stored) => {
+        const owner = (await d.repos.members.list(project.id, em)).find((m) => m.role === 'owner');
+        if (!owner) return;
+        await enqueueWebhookEvent(em, owner.account_id, 'asset.contributed', {
+          project_id: project.id,
+          link_id: link.id,
+          contributor_name: stored[0]?.contributor_name ?? null,
+          review: stored[0]?.review ?? null,
+          asset_ids: stored.map((a) => a.id),
+        });
+      },
     });
     return c.json({ items: rows.map(sharedAsset) }, 201);
   });
