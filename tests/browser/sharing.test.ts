@@ -235,8 +235,42 @@ describe('sharing a memorial', () => {
     await shot(viewer, 'share-10-video');
     await expectAccessible(viewer, 'view link: the video');
     expect(requested.filter((u) => u.includes(keyOf(viewUrl)) && !u.includes('#'))).toEqual([]);
+    // In Korean, the video keeps its place.
+    await viewer.getByRole('button', { name: '한국어' }).click();
+    await viewer.getByRole('link', { name: '영상 내려받기' }).waitFor();
+    await shot(viewer, 'share-10b-video-ko');
+    await expectAccessible(viewer, 'view link: the video, Korean');
     await viewerCtx.close();
   }, 120_000);
+
+  it('fits a 360 px phone screen, the organiser’s sharing panels and the relative’s page alike', async () => {
+    /** What sticks out past the screen's right edge (empty when the page fits). */
+    const overflowing = (p: Page) =>
+      p.evaluate(() =>
+        document.documentElement.scrollWidth <= 360
+          ? []
+          : [...document.querySelectorAll('#main *')]
+              .filter((el: any) => el.getBoundingClientRect().right > 360)
+              .map((el: any) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}`)
+              .slice(0, 8),
+      );
+    const phone = await organiser.context().newPage();
+    await phone.setViewportSize({ width: 360, height: 780 });
+    await phone.goto(`${base}/#/m/${memorialId}`);
+    await phone.getByRole('button', { name: '한국어' }).click();
+    await phone.getByRole('heading', { level: 2, name: '가족 초대하기' }).waitFor();
+    await phone.getByRole('button', { name: '초대 링크 만들기' }).click();
+    await phone.getByRole('img', { name: /QR 코드/ }).waitFor();
+    expect(await overflowing(phone)).toEqual([]);
+    await shot(phone, 'share-13-phone-organiser-ko');
+    await expectAccessible(phone, 'sharing on a phone (ko)');
+    const url = await phone.locator('#made-contribute-url').inputValue();
+    await phone.getByRole('button', { name: 'English' }).click();
+    await phone.goto(url);
+    await phone.getByRole('heading', { level: 2, name: 'My uploads' }).waitFor();
+    expect(await overflowing(phone)).toEqual([]);
+    await phone.close();
+  });
 
   it('says kindly when a link is unknown or revoked', async () => {
     await relative.goto(`${base}/#/s/${randomBytes(32).toString('base64url')}`);

@@ -89,7 +89,7 @@ function Tile({ tile, pos, count, locked, busy, photos, drag }) {
       }
     </div>
     <p class="tile-name" title=${tile.name}><${Name} text=${tile.name} /></p>
-    ${tile.asset?.contributor_name ? html`<p class="tile-from">${t('rel.from')} <${Name} text=${tile.asset.contributor_name} /></p>` : ''}
+    ${tile.asset?.contributor_name ? html`<p class="tile-from">${t('rel.addedBy')} <${Name} text=${tile.asset.contributor_name} /></p>` : ''}
     <p class="tile-status" id=${`status-${tile.key}`}>${statusText(tile, pos)}</p>
     <div class="tile-actions"><${TileActions} tile=${tile} pos=${pos} count=${count} locked=${locked} busy=${busy} photos=${photos} /></div>
   </li>`;

@@ -11,7 +11,7 @@ function RelativeTile({ tile, photos, busy }) {
   return html`<li class=${`tile tile-done${pending ? ' tile-pending' : ''}`} id=${`rel-${tile.key}`}>
     <div class="thumb">${a.thumbnail_url ? html`<img src=${a.thumbnail_url} alt="" width="160" height="160" />` : html`<span class="thumb-empty" aria-hidden="true"></span>`}</div>
     <p class="tile-name" title=${tile.name}><${Name} text=${tile.name} /></p>
-    <p class="tile-from">${t('rel.from')} <${Name} text=${a.contributor_name} /></p>
+    <p class="tile-from">${t('rel.addedBy')} <${Name} text=${a.contributor_name} /></p>
     <p class="tile-status">${pending ? t('rel.pending') : t('rel.inVideo')}</p>
     <div class="tile-actions">
       ${pending ? html`<button type="button" class="btn btn-small" data-focus=${`rel-${tile.key}`} aria-label=${t('rel.approveLabel', { name: tile.name, who: a.contributor_name })} disabled=${busy} onClick=${() => photos.approve(tile)}>${t('rel.approve')}</button>` : ''}

@@ -94,7 +94,7 @@ export function ShareVideoPanel({ links }) {
         <input id="share-download" type="checkbox" checked=${allowDownload} onChange=${(e) => setAllowDownload(e.currentTarget.checked)} />
         <label for="share-download">${t('links.allowDownload')}</label>
       </div>
-      <div class="two">
+      <div>
         <div class="field">
           <label for="share-password">${t('links.password')}</label>
           <input id="share-password" type="password" autocomplete="new-password" minlength="4" value=${password} aria-describedby="share-password-hint" onInput=${(e) => setPassword(e.currentTarget.value)} />

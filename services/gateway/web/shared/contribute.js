@@ -2,7 +2,7 @@
 // ("Your name", kept in this browser for next time), photos to add, and "My uploads": only the photos
 // added with this link, each with its review state and a way to take it back.
 import { Name } from '../common.js';
-import { getLang, t } from '../lib/i18n.js';
+import { getLang, plural, t } from '../lib/i18n.js';
 import { linkApi, uploadWithLink } from '../lib/link-api.js';
 import { announce, focusSoon, setTitle } from '../lib/page.js';
 import { html, useEffect, useRef, useState } from '../lib/ui.js';
@@ -108,7 +108,7 @@ export function ContributeView({ link, shared }) {
       setSending((s) => s.filter((x) => x.id !== item.id));
       uploads.setMine((m) => [...(m ?? []), ...r.items]);
     }
-    announce(t('share.added', { n: ok }));
+    if (ok) announce(plural(ok, 'share.added1', 'share.added'));
   };
   const mine = uploads.mine;
   return html`<${SharedHead} project=${project} />

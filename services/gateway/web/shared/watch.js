@@ -38,6 +38,6 @@ export function WatchView({ shared }) {
             }`
           : html`<p class="empty" id="no-video">${t('share.noVideo')}</p>`
       }
-      <p class="muted small">${t('share.viewNote')}</p>
+      <p class="muted small share-note">${t('share.viewNote')}</p>
     </section>`;
 }
