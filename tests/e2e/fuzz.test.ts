@@ -29,7 +29,8 @@ beforeAll(async () => {
   const project = await api.project({ title: 'Fuzz target' });
   const uploaded = ok(await api.uploadFiles(project.id, [{ name: 'a.png', data: Buffer.from(photo), type: 'image/png' }]));
   const job = ok(await api.POST('/api/v1/jobs/test', { body: {} }));
-  ids = { project_id: project.id, asset_id: uploaded.items[0]!.id, job_id: job.id };
+  const disposable = await api.project({ title: 'Fuzz target to delete' });
+  ids = { project_id: project.id, asset_id: uploaded.items[0]!.id, job_id: job.id, disposable_project_id: disposable.id };
 });
 afterAll(async () => stack.stop());
 

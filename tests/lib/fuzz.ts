@@ -91,6 +91,8 @@ export interface KnownIds {
   project_id: string;
   asset_id: string;
   job_id: string;
+  /** A memorial of its own for `DELETE /projects/{project_id}`: deleting the target would empty every later probe. */
+  disposable_project_id: string;
 }
 
 /** A value the schema accepts (as far as a generator can tell): the base that mutations start from. */
@@ -269,7 +271,9 @@ const json = { 'content-type': 'application/json' };
 /** Every odd request the fuzzer makes for one operation (bounded by the caller, who samples them). */
 export function probesFor(op: Operation, rng: Rng, ids: KnownIds): Probe[] {
   const names = pathNames(op.path);
-  const realPath: Record<string, string> = Object.fromEntries(names.map((n) => [n, (ids as unknown as Record<string, string>)[n] ?? ids.project_id]));
+  const deletesTheMemorial = op.method === 'delete' && op.path === '/api/v1/projects/{project_id}';
+  const known = deletesTheMemorial ? { ...ids, project_id: ids.disposable_project_id } : ids;
+  const realPath: Record<string, string> = Object.fromEntries(names.map((n) => [n, (known as unknown as Record<string, string>)[n] ?? known.project_id]));
   const url = fillPath(op.path, realPath);
   const at = (what: string) => `${op.method} ${op.path}: ${what}`;
   const probes: Probe[] = [];

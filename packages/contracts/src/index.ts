@@ -5,5 +5,7 @@ export * from './accounts.js';
 export * from './bus.js';
 export * from './enums.js';
 export * from './errors.js';
+export * from './links.js';
 export * from './members.js';
 export * from './rest.js';
+export * from './webhooks.js';

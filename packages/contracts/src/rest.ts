@@ -94,6 +94,10 @@ export const Asset = z
     position: z.number().int().nullable(),
     /** v1.2: a thumbnail for `<img src>` (photos; null for audio). */
     thumbnail_url: z.string().nullable(),
+    /** v1.3: who added it through a contribute link, as they typed it; null for members' uploads. */
+    contributor_name: z.string().nullable(),
+    /** v1.3: `pending` photos came through a moderated contribute link; no video uses them until a member approves. */
+    review: z.enum(['approved', 'pending']),
     created_at: isoTime,
   })
   .meta({ id: 'Asset' });

@@ -1,8 +1,9 @@
 import type { MemberRole } from '@mt/contracts';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Principal, PrincipalEnv } from './auth/principal.js';
-import type { AssetRow, JobScope, JobView, ProjectScope, ProjectView, Repositories } from './db/index.js';
+import type { AssetRow, JobScope, JobView, ProjectScope, ProjectView, Repositories, ShareLinkRow } from './db/index.js';
 import { ApiError, notFound } from './http-errors.js';
+import { hashLinkKey, verifyLinkPassword } from './link-keys.js';
 
 /**
  * What a request wants to do with a thing: read it, change it, or do what only its owner may
@@ -93,4 +94,45 @@ export function accessMiddleware(policy: AccessPolicy, repos: Repositories): Mid
     c.set('access', policy(c, repos));
     await next();
   };
+}
+
+/** Who holds a share link: the link and its memorial. Reached only through /api/v1/shared* (routes/shared.ts). */
+export interface LinkHolder {
+  link: ShareLinkRow;
+  project: ProjectView;
+}
+
+/** The credential of a link holder, from the request's headers. */
+export interface LinkCredential {
+  key: string | undefined;
+  password: string | undefined;
+}
+
+/**
+ * The link holder's access, decided here like a member's: the key must belong to a live link (an
+ * unknown, revoked or expired key, or one of a memorial that is gone, is 404, the same answer for
+ * each), then its password if it has one (401 `password_required`, missing or wrong). A link is a
+ * credential for nothing but /api/v1/shared* and what its kind allows (`need`: 403 otherwise).
+ * Each good use is counted.
+ */
+export async function linkAccess(repos: Repositories, cred: LinkCredential, need: 'view' | 'contribute' | 'any'): Promise<LinkHolder> {
+  if (!cred.key) throw new ApiError('unauthenticated', 'Send the link’s key in the Mt-Link-Key header.');
+  const gone = () => new ApiError('not_found', 'This link does not work: it may have been revoked, or it has expired.');
+  // A real key is 43 characters; anything much longer is not one and is not worth hashing.
+  if (cred.key.length > 128) throw gone();
+  const link = await repos.links.findLive(hashLinkKey(cred.key));
+  const project = link ? await repos.projects.find(link.project_id) : null;
+  if (!link || !project) throw gone();
+  if (link.password_hash) {
+    if (!cred.password) throw new ApiError('password_required', 'This link has a password: send it in the Mt-Link-Password header.');
+    if (cred.password.length > 200 || !(await verifyLinkPassword(cred.password, link.password_hash)))
+      throw new ApiError('password_required', 'That password is not right for this link.', { wrong_password: true });
+  }
+  if (need !== 'any' && link.kind !== need)
+    throw new ApiError(
+      'forbidden',
+      need === 'contribute' ? 'This link is for watching the memorial, not for adding photos.' : 'This link is for adding photos.',
+    );
+  await repos.links.used(link.id);
+  return { link, project };
 }

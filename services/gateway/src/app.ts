@@ -17,11 +17,15 @@ import { assetRoutes } from './routes/assets.js';
 import { authRoutes } from './routes/auth.js';
 import type { RouteDeps } from './routes/deps.js';
 import { jobRoutes } from './routes/jobs.js';
+import { linkRoutes } from './routes/links.js';
 import { type GatewayEnv, validationHook } from './routes/openapi.js';
 import { organiserRoutes } from './routes/organisers.js';
 import { projectRoutes } from './routes/projects.js';
+import { type LinkSettings, linkSettings, mediaRoutes, sharedRoutes } from './routes/shared.js';
 import { systemRoutes } from './routes/system.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { mountWeb } from './web.js';
+import type { WebhookSecrets } from './webhooks/secrets.js';
 
 export interface GatewayDeps {
   repos: Repositories;
@@ -41,6 +45,10 @@ export interface GatewayDeps {
   accounts?: Accounts;
   /** Who may do what; members of a memorial (memberAccess) unless a test gives another policy. */
   access?: AccessPolicy;
+  /** Encrypts webhook signing secrets at rest; the webhook routes answer 503 when not given. */
+  webhookSecrets?: WebhookSecrets;
+  /** Share links (routes/shared.ts): `secret` signs media URLs (the auth secret; random when not given). */
+  links?: Partial<LinkSettings> & { secret?: string; mediaTtlSeconds?: number };
 }
 
 const JSON_LIMIT = 1024 * 1024;
@@ -79,6 +87,7 @@ export function createGateway(d: GatewayDeps) {
     storeThumbnail: d.storeThumbnail,
     ensureThumbnail: d.ensureThumbnail,
     accounts: d.accounts ?? accountsUnavailable,
+    links: linkSettings(d.links),
   };
   app.route('/api/v1', authRoutes(deps));
   app.route('/api/v1', apiKeyRoutes(deps));
@@ -86,6 +95,10 @@ export function createGateway(d: GatewayDeps) {
   app.route('/api/v1', organiserRoutes(deps));
   app.route('/api/v1', assetRoutes(deps));
   app.route('/api/v1', jobRoutes(deps));
+  app.route('/api/v1', linkRoutes(deps));
+  app.route('/api/v1', sharedRoutes(deps));
+  app.route('/', mediaRoutes(deps));
+  app.route('/api/v1', webhookRoutes(deps, d.webhookSecrets ?? null));
   app.route('/', systemRoutes(d.ready));
   const documentConfig: Parameters<typeof app.getOpenAPI31Document>[0] = {
     openapi: '3.1.0',

@@ -25,7 +25,7 @@ export async function reorderPhotos(repos: Repositories, projectId: string, ids:
     await repos.assets.setOrder(em, ids);
     await repos.projects.touch(em, projectId);
   });
-  return repos.assets.photos(projectId);
+  return repos.assets.allPhotos(projectId);
 }
 
 /** Removes an asset's row, then its files (a file left behind by a failed delete is only logged). */

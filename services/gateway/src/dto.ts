@@ -1,5 +1,5 @@
-import type { Asset, Job, Member, Project, Runtime } from '@mt/contracts';
-import type { AssetRow, JobView, MemberRow, ProjectView } from './db/index.js';
+import type { Asset, Job, Member, Project, Runtime, ShareLink } from '@mt/contracts';
+import type { AssetRow, JobView, MemberRow, ProjectView, ShareLinkRow } from './db/index.js';
 
 // Rows → the REST shapes of API.md, in one place.
 
@@ -52,6 +52,8 @@ export function assetDto(a: AssetRow): Asset {
     duration_seconds: a.duration_seconds == null ? null : Number(a.duration_seconds),
     position: a.position ?? null,
     thumbnail_url: a.kind === 'photo' ? thumbnailUrl(a.project_id, a.id) : null,
+    contributor_name: a.contributor_name ?? null,
+    review: a.review ?? 'approved',
     created_at: iso(a.created_at)!,
   };
 }
@@ -88,4 +90,20 @@ export function jobDto(j: JobView): Job {
 
 export function memberDto(m: MemberRow): Member {
   return { account_id: m.account_id, email: m.email, name: m.name, role: m.role, created_at: iso(m.created_at)! };
+}
+
+/** A share link as members see it: never its key or password. */
+export function shareLinkDto(l: ShareLinkRow): ShareLink {
+  return {
+    id: l.id,
+    kind: l.kind,
+    label: l.label ?? null,
+    expires_at: iso(l.expires_at),
+    allow_download: l.allow_download,
+    moderated: l.moderated,
+    has_password: l.password_hash !== null,
+    created_at: iso(l.created_at)!,
+    last_used_at: iso(l.last_used_at),
+    use_count: Number(l.use_count),
+  };
 }

@@ -15,6 +15,7 @@ import {
   type Worker,
 } from '@mt/platform';
 import { createGateway } from './app.js';
+import { resolveAuthSecret } from './auth/better-auth.js';
 import { accountsFromEnv } from './auth/setup.js';
 import { Coordinator } from './coordinator.js';
 import { ensureDatabase, ping } from './db/database.js';
@@ -24,6 +25,9 @@ import { Projector } from './projector.js';
 import { Reaper } from './reaper.js';
 import { Relay } from './relay.js';
 import { ensureThumbnail, storeThumbnail } from './thumbnails.js';
+import { WebhookDeliverer } from './webhooks/deliverer.js';
+import { webhooksOnJobFinished } from './webhooks/job-events.js';
+import { WebhookSecrets } from './webhooks/secrets.js';
 
 startTelemetry('gateway');
 await useProcessTempDir('gateway');
@@ -39,6 +43,15 @@ void retryUntil('object store', log, () => storage.ensureBucket(), 1_000).catch(
 
 const repos = createRepositories(orm);
 const accounts = await accountsFromEnv(log);
+// The same secret accounts use (made once in development): webhook secrets are encrypted with a key derived from it.
+const webhookSecrets = new WebhookSecrets(await resolveAuthSecret(process.env, config.dataDir, log));
+// Deliveries need only Postgres: they go out while NATS is away too.
+// MT_WEBHOOK_LEASE_MS / MT_WEBHOOK_TIMEOUT_MS shorten the lease and an attempt's wait (the restart test).
+const webhooks = new WebhookDeliverer(repos.webhooks, webhookSecrets, log, {
+  ...(Number(process.env.MT_WEBHOOK_LEASE_MS) > 0 ? { leaseMs: Number(process.env.MT_WEBHOOK_LEASE_MS) } : {}),
+  ...(Number(process.env.MT_WEBHOOK_TIMEOUT_MS) > 0 ? { timeoutMs: Number(process.env.MT_WEBHOOK_TIMEOUT_MS) } : {}),
+});
+webhooks.start();
 /** The pipeline runtime, once the bus is there: relay, projector, coordinator, reaper. */
 let runtime: { bus: Bus; relay: Relay; projector: Projector; coordinatorWorker: Worker; timer: NodeJS.Timeout } | null = null;
 const kick = () => runtime?.relay.kick();
@@ -53,6 +66,9 @@ const app = createGateway({
   committed: kick,
   accounts: accounts.accounts,
   authenticate: accounts.accounts.authenticate,
+  // Signed media URLs of share links: keyed from the auth secret, so every gateway accepts them and a restart keeps them.
+  links: { secret: await resolveAuthSecret(process.env, config.dataDir, log) },
+  webhookSecrets,
   storeThumbnail: (local, projectId, assetId) => storeThumbnail(storage, projectId, assetId, local),
   ensureThumbnail: (projectId, assetId, uploadKey) => ensureThumbnail(storage, projectId, assetId, uploadKey),
   ready: async () => {
@@ -77,6 +93,7 @@ void (async () => {
   const coordinator = new Coordinator(repos, log, () => relay.kick());
   const projector = new Projector(repos, bus, log, () => relay.kick());
   projector.onApplied(coordinator.onApplied);
+  projector.onApplied(webhooksOnJobFinished);
   const coordinatorWorker = await startWorker({ service: 'coordinator', bus, log, handlers: { pipeline: coordinator.prepare }, storage });
   relay.start();
   await projector.start();
@@ -91,6 +108,7 @@ void (async () => {
 
 onShutdown(log, async () => {
   server.close();
+  await webhooks.stop();
   if (runtime) {
     clearInterval(runtime.timer);
     runtime.relay.stop();

@@ -4,8 +4,9 @@ import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { objectKeys } from '@mt/contracts';
-import { inspectUpload, UnsupportedMediaError } from '@mt/media';
+import { inspectUpload, UnsupportedMediaError, type UploadInfo } from '@mt/media';
 import { config, makeJobDir, removeDir, type Storage } from '@mt/platform';
 import busboy from 'busboy';
 import { type AssetRow, type NewAsset, type Repositories, transaction } from './db/index.js';
@@ -30,19 +31,26 @@ export function displayName(raw: string | undefined): string {
   return clean || 'unnamed';
 }
 
+/** What a multipart request carried: its files (on disk) and its short text fields (the last of each name). */
+interface Received {
+  files: ReceivedFile[];
+  fields: Record<string, string>;
+}
+
 /**
  * Streams every `files` part of a multipart request to its own temp file (never whole in memory),
  * hashing on the way. The stored name is random; the family's filename is kept for display only.
  */
-async function receive(req: IncomingMessage, dir: string): Promise<ReceivedFile[]> {
+async function receive(req: IncomingMessage, dir: string): Promise<Received> {
   const ct = req.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(ct)) throw new ApiError('unsupported_media_type', 'Send the files as multipart/form-data, in parts named "files".');
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > config.maxRequestBytes)
     throw new ApiError('payload_too_large', `The upload is too large (limit ${Math.round(config.maxRequestBytes / 1048576)} MB per request).`);
 
-  return new Promise<ReceivedFile[]>((resolve, reject) => {
+  return new Promise<Received>((resolve, reject) => {
     const files: ReceivedFile[] = [];
+    const fields: Record<string, string> = {};
     const writes: Promise<void>[] = [];
     let failed: Error | null = null;
     const fail = (e: Error) => {
@@ -55,7 +63,11 @@ async function receive(req: IncomingMessage, dir: string): Promise<ReceivedFile[
     };
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { fileSize: config.maxUploadBytes, files: 500, fields: 20, parts: 520 } });
+      bb = busboy({
+        headers: req.headers,
+        defParamCharset: 'utf8',
+        limits: { fileSize: config.maxUploadBytes, files: 500, fields: 20, parts: 520, fieldSize: 4096 },
+      });
     } catch (e) {
       reject(new ApiError('bad_request', `The multipart body could not be read: ${(e as Error).message}`));
       return;
@@ -92,6 +104,9 @@ async function receive(req: IncomingMessage, dir: string): Promise<ReceivedFile[
         }),
       );
     });
+    bb.on('field', (name, value) => {
+      fields[name] = value;
+    });
     bb.on('filesLimit', () => fail(new ApiError('payload_too_large', 'Too many files in one request (at most 500).')));
     bb.on('error', (e: Error) => fail(new ApiError('bad_request', `The multipart body could not be read: ${e.message}`)));
     bb.on('close', () => {
@@ -99,7 +114,7 @@ async function receive(req: IncomingMessage, dir: string): Promise<ReceivedFile[
         .then(() => {
           if (failed) return;
           if (files.length === 0) reject(new ApiError('validation_failed', 'files: no file was sent (use parts named "files").', { field: 'files' }));
-          else resolve(files);
+          else resolve({ files, fields });
         })
         .catch((e: unknown) => fail(e as Error));
     });
@@ -111,10 +126,24 @@ async function receive(req: IncomingMessage, dir: string): Promise<ReceivedFile[
 /** Makes a photo's thumbnail from its local file and stores it; returns its object key. */
 export type ThumbnailMaker = (localPhoto: string, projectId: string, assetId: string) => Promise<string>;
 
+/** An upload through a contribute link: who sent it (a required text field) and what the link allows. */
+export interface Contribution {
+  linkId: string;
+  /** Moderated links' photos arrive pending: no video uses them until a member approves. */
+  moderated: boolean;
+  /** How many photos one link may bring in all. */
+  cap: number;
+  /** Checks the `contributor_name` field: the trimmed name, or throws 422. */
+  contributorName: (raw: string | undefined) => string;
+  /** Runs in the transaction that stores the photos (the `asset.contributed` webhook). */
+  stored?: (em: EntityManager, rows: AssetRow[]) => Promise<unknown>;
+}
+
 /**
  * Takes a multipart upload for a project: every file is received, typed by its bytes and fully
  * decoded first; only when all are good are they stored (objects and thumbnails, then rows in one
- * transaction). One bad file refuses the whole request and nothing of it is kept.
+ * transaction). One bad file refuses the whole request and nothing of it is kept. Through a contribute
+ * link (`from`), only photos are taken, up to the link's cap, with the contributor's name.
  */
 export async function acceptUpload(
   req: IncomingMessage,
@@ -122,12 +151,14 @@ export async function acceptUpload(
   repos: Repositories,
   storage: Storage,
   makeThumbnail: ThumbnailMaker,
+  from?: Contribution,
 ): Promise<AssetRow[]> {
   const dir = await makeJobDir('upload', projectId);
   const stored: string[] = [];
   try {
-    const files = await receive(req, dir);
-    const inspected = [];
+    const { files, fields } = await receive(req, dir);
+    const contributorName = from ? from.contributorName(fields.contributor_name) : null;
+    const inspected: Array<{ f: ReceivedFile; info: UploadInfo }> = [];
     for (const f of files) {
       if (f.size === 0) throw new ApiError('validation_failed', `"${f.filename}" is empty.`, { field: 'files', filename: f.filename });
       try {
@@ -142,10 +173,11 @@ export async function acceptUpload(
         throw e;
       }
     }
-    const photosNow = (await repos.assets.photos(projectId)).length;
+    const photosNow = (await repos.assets.allPhotos(projectId)).length;
     const newPhotos = inspected.filter((i) => i.info.kind === 'photo').length;
     if (photosNow + newPhotos > config.maxPhotosPerProject)
       throw new ApiError('validation_failed', `A memorial can hold at most ${config.maxPhotosPerProject} photos.`, { field: 'files' });
+    if (from) await checkContribution(repos, from, inspected);
 
     const rows: NewAsset[] = [];
     for (const { f, info } of inspected) {
@@ -171,13 +203,17 @@ export async function acceptUpload(
         duration_seconds: info.durationSeconds ?? null,
         object_key: key,
         thumbnail_key: thumbnailKey,
+        ...(from ? { contributor_name: contributorName, review: from.moderated ? ('pending' as const) : ('approved' as const), link_id: from.linkId } : {}),
       });
     }
     return await transaction(repos, async (em) => {
       await repos.projects.lock(em, projectId);
       const active = await repos.jobs.activeJobId(projectId, em);
       if (active) throw projectBusy(active);
+      // Again under the memorial's lock: two uploads through one link at once cannot pass the cap together.
+      if (from) await checkContribution(repos, from, inspected);
       const out = await repos.assets.insert(em, rows);
+      await from?.stored?.(em, out);
       await repos.projects.touch(em, projectId);
       return out;
     });
@@ -187,4 +223,21 @@ export async function acceptUpload(
   } finally {
     await removeDir(dir);
   }
+}
+
+/** A contribute link brings photos only (the music is the family's choice), and no more than its cap. */
+async function checkContribution(repos: Repositories, from: Contribution, inspected: Array<{ f: ReceivedFile; info: { kind: string } }>): Promise<void> {
+  const notPhoto = inspected.find((i) => i.info.kind !== 'photo');
+  if (notPhoto)
+    throw new ApiError('validation_failed', `"${notPhoto.f.filename}": only photos can be added with this link.`, {
+      field: 'files',
+      filename: notPhoto.f.filename,
+    });
+  const already = (await repos.assets.byLink(from.linkId)).length;
+  if (already + inspected.length > from.cap)
+    throw new ApiError('validation_failed', `This link can bring at most ${from.cap} photos; ${already} have been added with it already.`, {
+      field: 'files',
+      cap: from.cap,
+      uploaded: already,
+    });
 }

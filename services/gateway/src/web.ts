@@ -52,6 +52,8 @@ const VENDOR: Record<string, { pkg: string; subpath: string; specifier: string }
   'hooks.js': { pkg: 'preact', subpath: './hooks', specifier: 'preact/hooks' },
   'htm.js': { pkg: 'htm', subpath: '.', specifier: 'htm' },
   'htm-preact.js': { pkg: 'htm', subpath: './preact', specifier: 'htm/preact' },
+  // A share link's QR code, drawn in the page (the link's key never leaves the browser to be drawn).
+  'qrcode.js': { pkg: 'qrcode-generator', subpath: '.', specifier: 'qrcode-generator' },
 };
 
 interface WebFile {
@@ -97,7 +99,9 @@ function esmEntry(pkg: string, subpath: string): string {
     if (existsSync(manifest)) {
       const json = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; exports?: Record<string, unknown> };
       if (json.name === pkg) {
-        const target = json.exports?.[subpath] as string | { import?: string; default?: string } | undefined;
+        // A package with one entry may give its conditions straight under "exports" (no "." key).
+        const entries = json.exports && !Object.keys(json.exports).some((k) => k.startsWith('.')) ? { '.': json.exports } : json.exports;
+        const target = entries?.[subpath] as string | { import?: string; default?: string } | undefined;
         const file = typeof target === 'string' ? target : (target?.import ?? target?.default);
         if (!file) throw new Error(`web: ${pkg} exports no ES module at ${subpath}`);
         return path.join(dir, file);

@@ -7,6 +7,7 @@ import { announce, nav } from './lib/page.js';
 import { currentHash, getAccount, sendToSignIn, useAccount } from './lib/session.js';
 import { html, render, useEffect, useState } from './lib/ui.js';
 import { MemorialView } from './memorial/view.js';
+import { SharedLinkView } from './shared/page.js';
 import { AccountBar, loadAccount } from './views/account-bar.js';
 import { CreateView } from './views/create.js';
 import { ListView } from './views/list.js';
@@ -39,7 +40,8 @@ function MemorialsRoutes({ path }) {
 }
 
 /**
- * The view for the address. #/sign-in and #/verify (the mail's link) work signed out; every other view
+ * The view for the address. #/sign-in, #/verify (the mail's link) and #/s/<key> (a share link) work
+ * signed out; every other view
  * waits until GET /me has said who this is, and a 401 there (or from any later call) sends the family
  * to sign in and back here afterwards.
  */
@@ -61,12 +63,15 @@ function App() {
     setProblem(null);
     loadAccount().catch((e) => e.code !== 'unauthenticated' && setProblem(e));
   };
+  const shareKey = /^\/s\/([\w-]{16,200})$/.exec(path)?.[1];
   useEffect(() => {
+    if (shareKey) return; // a share link's page needs no account
     // The link signs in by itself; asking /me alongside could answer "nobody" after it has.
     if (getAccount() === undefined && path !== '/verify') check();
     else if (getAccount() === null && path !== '/verify' && path !== '/sign-in') sendToSignIn();
   }, [path]);
 
+  if (shareKey) return html`<${SharedLinkView} key=${`s/${shareKey}`} linkKey=${shareKey} />`;
   if (path === '/verify') return html`<${VerifyLinkView} key="verify" email=${params.get('email')} code=${params.get('code')} next=${params.get('next')} />`;
   if (path === '/sign-in') return html`<${SignInView} key="sign-in" next=${params.get('next')} presetEmail=${params.get('email')} />`;
   if (problem)

@@ -3,9 +3,11 @@ import type { AssetRow } from './entities.js';
 
 // bigint comes back from the driver as a string; the row type says number, so it is cast in SQL.
 const COLUMNS = `id, project_id, kind, filename, content_type, size_bytes::float8 as size_bytes, sha256, width, height,
-  duration_seconds, position, object_key, thumbnail_key, created_at`;
+  duration_seconds, position, object_key, thumbnail_key, contributor_name, review, link_id, created_at`;
 
-export type NewAsset = Omit<AssetRow, 'position' | 'created_at'>;
+/** A new asset's row; a member's upload leaves out who contributed it (approved, no link). */
+export type NewAsset = Omit<AssetRow, 'position' | 'created_at' | 'contributor_name' | 'review' | 'link_id'> &
+  Partial<Pick<AssetRow, 'contributor_name' | 'review' | 'link_id'>>;
 
 /** The `assets` table: the only module that writes SQL for it. */
 export class AssetRepo {
@@ -20,8 +22,30 @@ export class AssetRepo {
     return em.execute<AssetRow[]>(`select ${COLUMNS} from assets where project_id = ? order by kind desc, position nulls last, created_at, id`, [projectId]);
   }
 
+  /** The photos a video is made of, in order: approved ones only (a pending contribution waits for a member). */
   async photos(projectId: string, em = this.em()): Promise<AssetRow[]> {
+    return em.execute<AssetRow[]>(`select ${COLUMNS} from assets where project_id = ? and kind = 'photo' and review = 'approved' order by position, id`, [
+      projectId,
+    ]);
+  }
+
+  /** Every photo in order, pending contributions too (what members order and what counts toward the cap). */
+  async allPhotos(projectId: string, em = this.em()): Promise<AssetRow[]> {
     return em.execute<AssetRow[]>(`select ${COLUMNS} from assets where project_id = ? and kind = 'photo' order by position, id`, [projectId]);
+  }
+
+  /** What one contribute link uploaded, oldest first (one upload's photos in their order). */
+  async byLink(linkId: string, em = this.em()): Promise<AssetRow[]> {
+    return em.execute<AssetRow[]>(`select ${COLUMNS} from assets where link_id = ? order by created_at, position nulls last, id`, [linkId]);
+  }
+
+  /** A member approves a pending contribution: from now on videos use it. */
+  async approve(projectId: string, assetId: string, em = this.em()): Promise<AssetRow | null> {
+    const rows = await em.execute<AssetRow[]>(`update assets set review = 'approved' where project_id = ? and id = ? returning ${COLUMNS}`, [
+      projectId,
+      assetId,
+    ]);
+    return rows[0] ?? null;
   }
 
   /** The project's music: the latest audio upload. */
@@ -43,9 +67,10 @@ export class AssetRepo {
     const out: AssetRow[] = [];
     for (const a of assets) {
       const rows = await em.execute<AssetRow[]>(
-        `insert into assets (id, project_id, kind, filename, content_type, size_bytes, sha256, width, height, duration_seconds, position, object_key, thumbnail_key)
+        `insert into assets (id, project_id, kind, filename, content_type, size_bytes, sha256, width, height, duration_seconds, position, object_key, thumbnail_key,
+           contributor_name, review, link_id)
          values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-           case when ? = 'photo' then (select coalesce(max(position), 0) + 1 from assets where project_id = ? and kind = 'photo') end, ?, ?)
+           case when ? = 'photo' then (select coalesce(max(position), 0) + 1 from assets where project_id = ? and kind = 'photo') end, ?, ?, ?, ?, ?)
          returning ${COLUMNS}`,
         [
           a.id,
@@ -62,6 +87,9 @@ export class AssetRepo {
           a.project_id,
           a.object_key,
           a.thumbnail_key,
+          a.contributor_name ?? null,
+          a.review ?? 'approved',
+          a.link_id ?? null,
         ],
       );
       out.push(rows[0]!);

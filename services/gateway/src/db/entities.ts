@@ -41,6 +41,12 @@ export const AssetEntity = defineEntity({
     object_key: p.text(),
     /** Made once at upload (v1.2); null for audio and for photos uploaded before thumbnails existed. */
     thumbnail_key: p.text().nullable(),
+    /** v1.3: the name a contributor typed (contribute links); null for members' uploads. */
+    contributor_name: p.text().nullable(),
+    /** v1.3: pending photos (a moderated contribute link's) are in no video until a member approves them. */
+    review: p.string().$type<'approved' | 'pending'>(),
+    /** v1.3: the contribute link it came through (null once that link is revoked, or for members' uploads). */
+    link_id: p.string().nullable(),
     created_at: p.datetime(),
   },
 });

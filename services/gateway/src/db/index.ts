@@ -2,17 +2,22 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { AssetRepo } from './assets.js';
 import { JobEventRepo } from './job-events.js';
 import { JobRepo, type NewJob } from './jobs.js';
+import { LinkRepo } from './links.js';
 import { MemberRepo } from './members.js';
 import { OutboxRepo } from './outbox.js';
 import { ProjectRepo } from './projects.js';
+import { WebhookRepo } from './webhooks.js';
 
 export type { NewAsset } from './assets.js';
 export type { AssetRow, JobRow, OutboxRow, ProjectRow, StageTiming } from './entities.js';
 export type { ClipSettings, JobListQuery, JobScope, JobView, NewJob } from './jobs.js';
+export type { NewShareLink, ShareLinkRow } from './links.js';
 export type { MemberRow } from './members.js';
 export type { OutboxMessage } from './outbox.js';
 export type { ProjectScope, ProjectView } from './projects.js';
-export { AssetRepo, JobEventRepo, JobRepo, MemberRepo, OutboxRepo, ProjectRepo };
+export type { ClaimedDelivery, DeliveryRow, WebhookRow } from './webhooks.js';
+export { enqueueWebhookEvent, WebhookRepo } from './webhooks.js';
+export { AssetRepo, JobEventRepo, JobRepo, LinkRepo, MemberRepo, OutboxRepo, ProjectRepo };
 
 /** One repository per table; nothing else in the gateway writes SQL. */
 export interface Repositories {
@@ -23,6 +28,8 @@ export interface Repositories {
   events: JobEventRepo;
   outbox: OutboxRepo;
   members: MemberRepo;
+  webhooks: WebhookRepo;
+  links: LinkRepo;
 }
 
 export function createRepositories(orm: MikroORM): Repositories {
@@ -34,6 +41,8 @@ export function createRepositories(orm: MikroORM): Repositories {
     events: new JobEventRepo(),
     outbox: new OutboxRepo(orm),
     members: new MemberRepo(orm),
+    webhooks: new WebhookRepo(orm),
+    links: new LinkRepo(orm),
   };
 }
 

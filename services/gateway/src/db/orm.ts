@@ -7,6 +7,8 @@ import { Migration20261127010000_job_attempt } from './migrations/Migration20261
 import { Migration20261203000000_outbox_thumbnails } from './migrations/Migration20261203000000_outbox_thumbnails.js';
 import { Migration20261203100000_accounts } from './migrations/Migration20261203100000_accounts.js';
 import { Migration20261203110000_members } from './migrations/Migration20261203110000_members.js';
+import { Migration20261203120000_share_links } from './migrations/Migration20261203120000_share_links.js';
+import { Migration20261203130000_webhooks } from './migrations/Migration20261203130000_webhooks.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000_initial', class: Migration20261127000000_initial },
@@ -14,6 +16,8 @@ export const migrationsList = [
   { name: 'Migration20261203000000_outbox_thumbnails', class: Migration20261203000000_outbox_thumbnails },
   { name: 'Migration20261203100000_accounts', class: Migration20261203100000_accounts },
   { name: 'Migration20261203110000_members', class: Migration20261203110000_members },
+  { name: 'Migration20261203120000_share_links', class: Migration20261203120000_share_links },
+  { name: 'Migration20261203130000_webhooks', class: Migration20261203130000_webhooks },
 ];
 
 export async function createOrm(clientUrl = config.databaseUrl): Promise<MikroORM> {

@@ -8,7 +8,7 @@ import type { ProjectRow } from './entities.js';
 export type ProjectView = ProjectRow & {
   photo_count: number;
   active_job_id: string | null;
-  /** The first photo in order, whose thumbnail is the project's cover. */
+  /** The first approved photo in order (a relative's pending photo is never the cover), whose thumbnail is the project's cover. */
   cover_asset_id: string | null;
 };
 
@@ -18,7 +18,7 @@ export type ProjectScope = { accountId: string };
 const SELECT_PROJECT = `select p.*,
   (select count(*)::int from assets a where a.project_id = p.id and a.kind = 'photo') as photo_count,
   (select j.id from jobs j where j.project_id = p.id and j.parent_job_id is null and j.status in ('queued','running') limit 1) as active_job_id,
-  (select a.id from assets a where a.project_id = p.id and a.kind = 'photo' order by a.position, a.id limit 1) as cover_asset_id
+  (select a.id from assets a where a.project_id = p.id and a.kind = 'photo' and a.review = 'approved' order by a.position, a.id limit 1) as cover_asset_id
   from projects p`;
 
 /** The `projects` table: the only module that writes SQL for it. */

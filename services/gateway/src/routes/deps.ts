@@ -3,6 +3,7 @@ import type { Accounts } from '../auth/accounts.js';
 import type { Repositories } from '../db/index.js';
 import type { JobCommands } from '../job-commands.js';
 import type { JobRequests } from '../job-requests.js';
+import type { LinkSettings } from './shared.js';
 
 /** What the route modules use; built once by createGateway. */
 export interface RouteDeps {
@@ -18,4 +19,6 @@ export interface RouteDeps {
   ensureThumbnail: (projectId: string, assetId: string, uploadKey: string) => Promise<string>;
   /** Accounts, sign-in codes, sessions and API keys (better-auth). */
   accounts: Accounts;
+  /** Share links: their page's origin, signed media URLs, upload cap and rate limits. */
+  links: LinkSettings;
 }

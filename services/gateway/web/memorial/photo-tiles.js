@@ -1,5 +1,6 @@
 // The photo grid's state: one tile per photo and per file on its way (in the order the family sees),
-// with the actions on them: add files (one upload per file, one at a time), move, drop, remove, dismiss.
+// with the actions on them: add files (one upload per file, one at a time), move, drop, remove, approve
+// (a relative's photo), dismiss.
 import { api, uploadOne } from '../lib/api.js';
 import { t } from '../lib/i18n.js';
 import { announce, focusSoon } from '../lib/page.js';
@@ -145,6 +146,18 @@ export function usePhotoTiles(projectId, initial, hooks) {
     await latest.current.refreshProject();
   }
 
+  /** A photo a relative added through a moderated link: from now on it is used in the video. */
+  async function approve(tile) {
+    try {
+      const a = await api('POST', `/projects/${encodeURIComponent(projectId)}/assets/${encodeURIComponent(tile.asset.id)}/approve`);
+      patch(tile, { asset: a });
+      announce(t('rel.approved', { name: tile.name }));
+      focusSoon(`[data-focus="rel-${tile.key}"]`, '#relatives-h');
+    } catch (e) {
+      latest.current.setError(e);
+    }
+  }
+
   function dismiss(tile) {
     const i = tiles.current.indexOf(tile);
     const next = tiles.current.filter((x) => x !== tile);
@@ -163,6 +176,7 @@ export function usePhotoTiles(projectId, initial, hooks) {
     move,
     dropOn,
     remove,
+    approve,
     dismiss,
   };
 }

@@ -19,6 +19,7 @@ function statusText(tile, pos) {
   if (tile.state === 'queued') return t('m.waiting');
   if (tile.state === 'uploading' || tile.state === 'checking') return uploadStatus(tile);
   if (tile.state === 'refused') return t('m.refused');
+  if (tile.asset?.review === 'pending') return t('rel.pending');
   return t('m.photoN', { n: pos + 1 });
 }
 
@@ -88,6 +89,7 @@ function Tile({ tile, pos, count, locked, busy, photos, drag }) {
       }
     </div>
     <p class="tile-name" title=${tile.name}><${Name} text=${tile.name} /></p>
+    ${tile.asset?.contributor_name ? html`<p class="tile-from">${t('rel.addedBy')} <${Name} text=${tile.asset.contributor_name} /></p>` : ''}
     <p class="tile-status" id=${`status-${tile.key}`}>${statusText(tile, pos)}</p>
     <div class="tile-actions"><${TileActions} tile=${tile} pos=${pos} count=${count} locked=${locked} busy=${busy} photos=${photos} /></div>
   </li>`;

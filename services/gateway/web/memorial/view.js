@@ -1,5 +1,6 @@
-// One memorial: loads it, then puts its parts together: heading, photos, music, making the video, and
-// the video with its adjustments. With a video, the video comes first; before that, the photos lead.
+// One memorial: loads it, then puts its parts together: heading, photos (and those added by relatives),
+// music, making the video, the video with its adjustments, and sharing (invite family, share the video).
+// With a video, the video comes first; before that, the photos lead.
 import { ErrorNotice } from '../common.js';
 import { api, TERMINAL } from '../lib/api.js';
 import { getLang, t } from '../lib/i18n.js';
@@ -7,10 +8,13 @@ import { setTitle, useHeadingFocus } from '../lib/page.js';
 import { html, useEffect, useState } from '../lib/ui.js';
 import { MemorialHead } from './head.js';
 import { useJob } from './job.js';
+import { useLinks } from './links.js';
 import { MakePanel } from './make.js';
 import { MusicPanel, useMusic } from './music.js';
 import { usePhotoTiles } from './photo-tiles.js';
 import { PhotosPanel } from './photos.js';
+import { RelativesPanel } from './relatives.js';
+import { InvitePanel, ShareVideoPanel } from './share-panels.js';
 import { VideoPanel } from './video.js';
 
 /** The newest audio file is the music. */
@@ -41,6 +45,7 @@ function MemorialPage({ start }) {
       setError,
     },
   );
+  const links = useLinks(id, setError);
   useEffect(() => setTitle(project.title), [project.title, getLang()]);
   useEffect(() => {
     // A job already running (another tab, or before a reload) is followed like one started here.
@@ -53,9 +58,14 @@ function MemorialPage({ start }) {
     photos: html`<${PhotosPanel} key="photos" photos=${photos} busy=${jobs.busy} />`,
     music: html`<${MusicPanel} key="music" music=${music} busy=${jobs.busy} />`,
     make: html`<${MakePanel} key="make" project=${project} photoCount=${photos.photos.length} uploading=${photos.uploading} jobs=${jobs} />`,
+    relatives: html`<${RelativesPanel} key="relatives" photos=${photos} busy=${jobs.busy} />`,
+    invite: html`<${InvitePanel} key="invite" links=${links} />`,
+    share: html`<${ShareVideoPanel} key="share" links=${links} />`,
     video: project.video ? html`<${VideoPanel} key="video" project=${project} photos=${photos.photos} jobs=${jobs} />` : null,
   };
-  const order = project.video ? ['head', 'err', 'video', 'make', 'photos', 'music'] : ['head', 'err', 'photos', 'music', 'make'];
+  const order = project.video
+    ? ['head', 'err', 'video', 'share', 'make', 'relatives', 'photos', 'invite', 'music']
+    : ['head', 'err', 'relatives', 'photos', 'invite', 'music', 'make', 'share'];
   return order.map((k) => sections[k]);
 }
 
