@@ -19,7 +19,7 @@ import { createGateway } from './app.js';
 import type { Principal } from './auth/principal.js';
 import { transaction } from './db/index.js';
 import { MediaSigner } from './signed-urls.js';
-import { freshDatabase, testLog } from './test-support.js';
+import { freshDatabase, testLog, waitFor } from './test-support.js';
 import { storeThumbnail } from './thumbnails.js';
 import { WebhookSecrets } from './webhooks/secrets.js';
 
@@ -232,12 +232,15 @@ describe('a view link', () => {
 
     const soon = await makeLink(memA.id, { kind: 'view', expires_at: new Date(Date.now() + 1500).toISOString() });
     expect((await send('GET', '/api/v1/shared', { key: soon.key })).status).toBe(200);
-    const deadline = Date.now() + 10_000;
-    let status = 200;
-    while (status === 200 && Date.now() < deadline) {
-      status = (await send('GET', '/api/v1/shared', { key: soon.key })).status;
-      if (status === 200) await new Promise((r) => setTimeout(r, 200));
-    }
+    const status = await waitFor(
+      'the link to expire',
+      async () => {
+        const s = (await send('GET', '/api/v1/shared', { key: soon.key })).status;
+        return s !== 200 && s;
+      },
+      10_000,
+      200,
+    );
     expect(status).toBe(404);
 
     // B's link shows B's memorial and nothing of A's.

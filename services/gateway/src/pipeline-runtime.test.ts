@@ -10,7 +10,7 @@ import { enqueueJob, type Repositories, transaction } from './db/index.js';
 import { planFor } from './pipeline-plan.js';
 import { Projector } from './projector.js';
 import { Relay } from './relay.js';
-import { freshDatabase, testLog } from './test-support.js';
+import { freshDatabase, testLog, waitFor } from './test-support.js';
 
 let db: Awaited<ReturnType<typeof freshDatabase>>;
 let bus: Bus;
@@ -18,16 +18,6 @@ let relay: Relay;
 let projector: Projector;
 let failuresLeft = 0;
 let failedAt = 0;
-
-async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A project with photos and a running pipeline whose canvas step is running. */
 async function pipelineAtCanvas(repos: Repositories, photoCount: number) {

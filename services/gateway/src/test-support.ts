@@ -26,3 +26,19 @@ export async function freshDatabase(): Promise<{ orm: MikroORM; repos: Repositor
     },
   };
 }
+
+/** Polls `fn` until it gives something truthy, failing with `what` after `timeoutMs`: the gateway tests' one wait. */
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  timeoutMs = 10_000,
+  intervalMs = 25,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

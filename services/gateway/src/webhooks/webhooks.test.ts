@@ -13,7 +13,7 @@ import { createGateway } from '../app.js';
 import type { Principal } from '../auth/principal.js';
 import { enqueueJob, transaction } from '../db/index.js';
 import { Projector } from '../projector.js';
-import { freshDatabase, testLog } from '../test-support.js';
+import { freshDatabase, testLog, waitFor } from '../test-support.js';
 import { backoffMs, WebhookDeliverer } from './deliverer.js';
 import { webhooksOnJobFinished } from './job-events.js';
 import { WebhookSecrets } from './secrets.js';
@@ -64,16 +64,6 @@ async function send(as: string | null, method: string, url: string, body?: unkno
   const res = await app.request(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, text, body: text ? JSON.parse(text) : null };
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 function startDeliverer(leaseMs = 5_000) {
