@@ -52,6 +52,7 @@ export async function ensureTopology(bus: Bus): Promise<void> {
   const day = 24 * 3600 * 1e9;
   await upsertStream(jsm, {
     name: names.commandStream,
+    num_replicas: config.streamReplicas,
     subjects: [names.commandWildcard],
     retention: RetentionPolicy.Workqueue,
     storage: StorageType.File,
@@ -60,6 +61,7 @@ export async function ensureTopology(bus: Bus): Promise<void> {
   });
   await upsertStream(jsm, {
     name: names.eventStream,
+    num_replicas: config.streamReplicas,
     subjects: [names.eventWildcard],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
@@ -68,6 +70,7 @@ export async function ensureTopology(bus: Bus): Promise<void> {
   });
   await upsertStream(jsm, {
     name: names.cancelStream,
+    num_replicas: config.streamReplicas,
     subjects: [names.cancelWildcard],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,

@@ -30,6 +30,8 @@ export const config = {
   tmpDir: path.resolve(env.MT_TMP_DIR ?? path.join(os.tmpdir(), 'memorialtube')),
   logLevel: env.LOG_LEVEL ?? 'info',
   ackWaitMs: int('MT_ACK_WAIT_MS', 30_000),
+  /** Copies of every stream (and its consumers) on a JetStream cluster: 3 across three NATS nodes, 1 on one server. */
+  streamReplicas: int('MT_STREAM_REPLICAS', 1),
   maxDeliver: int('MT_MAX_DELIVER', 3),
   retryBaseMs: int('MT_RETRY_BASE_MS', 1_000),
   maxUploadBytes: int('MT_MAX_UPLOAD_BYTES', 200 * 1024 * 1024),
