@@ -6,8 +6,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type CaptionInputs, type ClipCaptions, captionInputs, captionOverlay, classicCaptionShows } from './caption.js';
 import { throwIfAborted } from './errors.js';
+import { type CanvasFace, type ClipFaces, withFaceMoves } from './face-move.js';
 import { runFfmpeg } from './ffmpeg.js';
+import { CanvasWarper, decodeCanvas, MAX_WARP_RATIO, moveFrames, rawFramesInput } from './warp.js';
 import { kenBurnsChain, type Move, perspectiveFilter, randomMove, seededRandom } from './motion.js';
 import { encodeProfile, TO_BT709_YUV, toOutputSize } from './profile.js';
 import { probeImageSize } from './still.js';
@@ -18,6 +21,14 @@ import { probeImageSize } from './still.js';
  * so a change to how clips look never mixes old and new clips in one video.
  */
 export const CLIP_VERSION = 1;
+
+/**
+ * Where a clip's camera motion is made: 'warp' moves the canvases in WebAssembly (warp.ts, one
+ * resampling pass per frame) and hands ffmpeg raw frames; 'swscale' is ffmpeg's own two-pass path
+ * (`kenBurnsChain`), kept as the fallback for geometries the warp kernel does not serve and as the
+ * reference the warp's framing is tested against.
+ */
+export type ClipMotion = 'warp' | 'swscale';
 
 /** Tasteful xfade transitions, chosen from the seed. `fade` is weighted as the calm default. */
 export const CLASSIC_TRANSITIONS = ['fade', 'fade', 'fade', 'smoothleft', 'smoothright', 'circleopen', 'radial', 'dissolve'] as const;
@@ -35,6 +46,8 @@ export interface ClassicPlan {
   bFrames: number;
   a: Move;
   b: Move;
+  /** Present when faces were given: which of the moves head for faces (face-move.ts). */
+  faceGuided?: { a: boolean; b: boolean };
 }
 
 /** Decide everything about a clip from its inputs and seed. Pure and deterministic. */
@@ -45,6 +58,8 @@ export function planClassic(opts: {
   headroom: number;
   transition?: ClassicTransitionName | undefined;
   transitionSeconds?: number | undefined;
+  /** Faces on the canvases: a canvas with faces gets a move toward them instead of the seeded one. */
+  faces?: ClipFaces | undefined;
 }): ClassicPlan {
   const { seconds, fps } = opts;
   const frames = Math.round(seconds * fps);
@@ -60,7 +75,8 @@ export function planClassic(opts: {
   const maxZoom = Math.max(0, Math.min(0.12, opts.headroom - 1));
   const a = randomMove(rand, maxZoom);
   const b = randomMove(rand, maxZoom);
-  return { frames, fps, transition, offsetFrames, transitionFrames, aFrames: offsetFrames + transitionFrames, bFrames: frames - offsetFrames, a, b };
+  const plan = { frames, fps, transition, offsetFrames, transitionFrames, aFrames: offsetFrames + transitionFrames, bFrames: frames - offsetFrames, a, b };
+  return opts.faces ? withFaceMoves(plan, opts.faces, maxZoom) : plan;
 }
 
 /** Input args for a still canvas read as one frame (image2 without % patterns in the name). */
@@ -117,13 +133,21 @@ export function buildClassicGraph(p: {
   height: number;
   canvas: { width: number; height: number };
   interpolation?: 'linear' | 'cubic' | undefined;
+  /** Captions: ffmpeg input indices of the caption PNGs (see `captionInputs`). */
+  captions?: CaptionInputs | undefined;
+  /** Where the motion is made: 'warp' (inputs 0 and 1 are the moving frames, from warp.ts) or 'swscale' (inputs are the canvases). */
+  motion?: ClipMotion | undefined;
 }): string {
   const { plan, width, height, canvas } = p;
   const { fps } = plan;
   const common = { fps, canvas, width, height, interpolation: p.interpolation };
-  const a = movingStill({ ...common, index: 0, frames: plan.aFrames, move: plan.a, direction: 'away' });
-  const b = movingStill({ ...common, index: 1, frames: plan.bFrames, move: plan.b, direction: 'back' });
-  const x = `[a][b]xfade=transition=${plan.transition}:duration=${plan.transitionFrames / fps}:offset=${plan.offsetFrames / fps},format=yuv420p[v]`;
+  const warped = (p.motion ?? 'warp') === 'warp';
+  const a = warped ? '[0:v]setsar=1' : movingStill({ ...common, index: 0, frames: plan.aFrames, move: plan.a, direction: 'away' });
+  const b = warped ? '[1:v]setsar=1' : movingStill({ ...common, index: 1, frames: plan.bFrames, move: plan.b, direction: 'back' });
+  // Captions: one graph segment after the transition (caption.ts decides the frames).
+  const cap = p.captions && (p.captions.from !== undefined || p.captions.to !== undefined) ? p.captions : undefined;
+  const x = `[a][b]xfade=transition=${plan.transition}:duration=${plan.transitionFrames / fps}:offset=${plan.offsetFrames / fps},format=yuv420p[${cap ? 'x' : 'v'}]`;
+  if (cap) return `${a}[a];\n${b}[b];\n${x};\n${captionOverlay('x', 'v', classicCaptionShows(plan, cap), { fps, width, height })}`;
   return `${a}[a];\n${b}[b];\n${x}`;
 }
 
@@ -138,13 +162,22 @@ export function buildClassicArgs(p: {
   interpolation?: 'linear' | 'cubic';
   /** File holding the filter graph (written by the caller); without it the graph is passed inline. */
   graphScript?: string;
+  /** Caption PNGs (inputs 2 and up, after the two canvases). */
+  captions?: ClipCaptions | undefined;
+  /** 'warp' (default): A's and B's moving frames arrive raw on file descriptors 3 and 4; 'swscale': ffmpeg moves the canvases. */
+  motion?: ClipMotion | undefined;
 }): string[] {
   const { plan, width, height } = p;
-  const graph = p.graphScript ? ['-filter_complex_script', p.graphScript] : ['-filter_complex', buildClassicGraph(p)];
+  const caps = captionInputs(p.captions, 2);
+  const graph = p.graphScript ? ['-filter_complex_script', p.graphScript] : ['-filter_complex', buildClassicGraph({ ...p, captions: caps.indices })];
+  const sources =
+    (p.motion ?? 'warp') === 'warp'
+      ? [...rawFramesInput(3, { width, height }, plan.fps), ...rawFramesInput(4, { width, height }, plan.fps)]
+      : [...stillInputArgs(p.from, plan.fps), ...stillInputArgs(p.to, plan.fps)];
   // biome-ignore format: ffmpeg arguments grouped by option
   return [
-    ...stillInputArgs(p.from, plan.fps),
-    ...stillInputArgs(p.to, plan.fps),
+    ...sources,
+    ...caps.paths.flatMap((c) => stillInputArgs(c, plan.fps)),
     ...graph,
     '-map', '[v]',
     '-frames:v', String(plan.frames),
@@ -170,6 +203,18 @@ export interface ClassicTransitionOptions {
   transitionSeconds?: number;
   /** Resampling of the camera motion: cubic (swscale bicubic, default) or linear (bilinear, ~20% cheaper, softer). */
   interpolation?: 'linear' | 'cubic';
+  /** Where the motion is made (default 'warp'; see `ClipMotion`). */
+  motion?: ClipMotion;
+  /** Caption PNGs (renderCaption) of A and B, shown while their photo is (caption.ts). */
+  captions?: ClipCaptions | undefined;
+  /** Faces on the two canvases (canvas coordinates, from the canvas job); undefined = not known. */
+  faces?: { from?: readonly CanvasFace[] | undefined; to?: readonly CanvasFace[] | undefined } | undefined;
+}
+
+/** The warp unless asked otherwise or the canvas is too large for its kernel (the neutral crop is the whole canvas). */
+export function chooseMotion(wanted: ClipMotion | undefined, canvas: { width: number; height: number }, output: { width: number; height: number }): ClipMotion {
+  const ratio = Math.max(canvas.width / output.width, canvas.height / output.height);
+  return (wanted ?? 'warp') === 'warp' && ratio <= MAX_WARP_RATIO && output.width >= 8 ? 'warp' : 'swscale';
 }
 
 export async function classicTransition(opts: ClassicTransitionOptions): Promise<ClassicPlan> {
@@ -186,13 +231,29 @@ export async function classicTransition(opts: ClassicTransitionOptions): Promise
     headroom,
     transition: opts.transition,
     transitionSeconds: opts.transitionSeconds,
+    faces: opts.faces ? { canvas, a: opts.faces.from, b: opts.faces.to } : undefined,
   });
   const dir = await mkdtemp(join(tmpdir(), 'mt-classic-'));
   try {
     const graphScript = join(dir, 'graph.txt');
-    await writeFile(graphScript, buildClassicGraph({ plan, width: opts.width, height: opts.height, canvas, interpolation: opts.interpolation }));
-    const args = buildClassicArgs({ plan, from: opts.from, to: opts.to, output: opts.output, width: opts.width, height: opts.height, canvas, graphScript });
-    await runFfmpeg(args, { signal: opts.signal, durationSeconds: plan.frames / plan.fps, onProgress: opts.onProgress });
+    const captions = captionInputs(opts.captions, 2).indices;
+    const output = { width: opts.width, height: opts.height };
+    const motion = chooseMotion(opts.motion, canvas, output);
+    await writeFile(graphScript, buildClassicGraph({ plan, ...output, canvas, interpolation: opts.interpolation, captions, motion }));
+    // biome-ignore format: one call
+    const args = buildClassicArgs({ plan, from: opts.from, to: opts.to, output: opts.output, ...output, canvas, graphScript, captions: opts.captions, motion });
+    const feeds =
+      motion === 'warp'
+        ? await (async () => {
+            const warper = await CanvasWarper.create(
+              [await decodeCanvas(opts.from, dir, opts.signal), await decodeCanvas(opts.to, dir, opts.signal)],
+              canvas,
+              output,
+            );
+            return [moveFrames(warper, 0, plan.a, plan.aFrames, 'away'), moveFrames(warper, 1, plan.b, plan.bFrames, 'back')];
+          })()
+        : undefined;
+    await runFfmpeg(args, { signal: opts.signal, durationSeconds: plan.frames / plan.fps, onProgress: opts.onProgress, feeds });
     return plan;
   } finally {
     await rm(dir, { recursive: true, force: true }).catch(() => {});

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import sharp from 'sharp';
+import sharp, { type OutputInfo } from 'sharp';
 import { decodableImagePath } from './canvas.js';
 import { MediaValidationError, throwIfAborted } from './errors.js';
 
@@ -151,7 +151,7 @@ export async function detectFaces(imagePath: string, opts: { signal?: AbortSigna
   const started = performance.now();
   throwIfAborted(signal);
   const decodable = await decodableImagePath(imagePath, { signal });
-  let raw: { data: Buffer; info: sharp.OutputInfo };
+  let raw: { data: Buffer; info: OutputInfo };
   let source: { width: number; height: number };
   try {
     const meta = await sharp(decodable.path, { failOn: 'error' }).metadata();

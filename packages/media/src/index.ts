@@ -1,7 +1,10 @@
 export * from './canvas.js';
+export * from './caption.js';
 export * from './classic.js';
 export * from './compare.js';
 export * from './errors.js';
+export * from './face-move.js';
+export * from './faces.js';
 export * from './ffmpeg.js';
 export * from './lastClip.js';
 export * from './motion.js';
@@ -12,3 +15,4 @@ export * from './sniff.js';
 export * from './still.js';
 export * from './thumbnail.js';
 export * from './upload.js';
+export * from './warp.js';

@@ -6,8 +6,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { captionOverlay, lastClipCaptionShows } from './caption.js';
 import { movingStill, stillInputArgs } from './classic.js';
 import { throwIfAborted } from './errors.js';
+import { type CanvasFace, chooseFaceMove } from './face-move.js';
 import { runFfmpeg } from './ffmpeg.js';
 import { randomMove, seededRandom } from './motion.js';
 import { encodeProfile } from './profile.js';
@@ -74,9 +76,11 @@ export interface LastClipPlan {
   fadeFrames: number;
   cardStart?: number;
   cardFrames?: number;
+  /** Present when faces were given: whether the move heads for faces. */
+  faceGuided?: boolean;
 }
 
-export function planLastClip(seconds: number, fps: number, epilogue: boolean): LastClipPlan {
+export function planLastClip(seconds: number, fps: number, epilogue: boolean, caption = false): LastClipPlan {
   const frames = Math.round(seconds * fps);
   if (frames < BLACK_TAIL_FRAMES + 4) throw new RangeError(`last clip too short: ${seconds}s`);
   const usable = frames - BLACK_TAIL_FRAMES;
@@ -85,7 +89,8 @@ export function planLastClip(seconds: number, fps: number, epilogue: boolean): L
     return { frames, fadeStart, fadeFrames: usable - fadeStart };
   }
   const fadeFrames = Math.min(Math.round(1.5 * fps), Math.round(frames * 0.25));
-  const cardStart = Math.round(frames * 0.12);
+  // a caption is read first: the card comes a little later
+  const cardStart = Math.round(frames * (caption ? 0.25 : 0.12));
   const cardFrames = Math.min(Math.round(1.5 * fps), Math.round(frames * 0.2));
   return { frames, fadeStart: usable - fadeFrames, fadeFrames, cardStart, cardFrames };
 }
@@ -101,6 +106,10 @@ export interface LastClipOptions {
   seed?: number | string;
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
+  /** The last photo's caption PNG (renderCaption): on from the first frame, faded out before the card or the fade. */
+  caption?: string | undefined;
+  /** Faces on the canvas (canvas coordinates, from the canvas job); undefined = not known. */
+  faces?: readonly CanvasFace[] | undefined;
 }
 
 export async function lastClip(opts: LastClipOptions): Promise<LastClipPlan> {
@@ -108,13 +117,19 @@ export async function lastClip(opts: LastClipOptions): Promise<LastClipPlan> {
   throwIfAborted(signal);
   const canvas = await probeImageSize(opts.from);
   const withCard = hasEpilogue(opts.epilogue);
-  const plan = planLastClip(opts.seconds, fps, withCard);
+  const plan = planLastClip(opts.seconds, fps, withCard, !!opts.caption);
   const headroom = Math.min(canvas.width / width, canvas.height / height);
-  const move = randomMove(seededRandom(opts.seed ?? 'last'), Math.max(0, Math.min(0.1, headroom - 1)));
+  const maxZoom = Math.max(0, Math.min(0.1, headroom - 1));
+  const chosen = chooseFaceMove(randomMove(seededRandom(opts.seed ?? 'last'), maxZoom), opts.faces, canvas, maxZoom);
+  const move = chosen.move;
+  if (opts.faces) plan.faceGuided = chosen.guided;
   const dir = await mkdtemp(join(tmpdir(), 'mt-last-'));
   try {
     const fadeOut = `fade=t=out:start_frame=${plan.fadeStart}:nb_frames=${plan.fadeFrames}`;
-    const photo = movingStill({ index: 0, frames: plan.frames, fps, move, direction: 'away', canvas, width, height });
+    let photo = movingStill({ index: 0, frames: plan.frames, fps, move, direction: 'away', canvas, width, height });
+    // Caption: one graph segment over the moving photo (its input comes after the card's; caption.ts decides the frames).
+    const captionIndex = withCard ? 2 : 1;
+    if (opts.caption) photo = `${photo}[p0];\n${captionOverlay('p0', 'pc', lastClipCaptionShows(plan, fps, captionIndex), { fps, width, height })};\n[pc]null`;
     const args = [...stillInputArgs(opts.from, fps)];
     let graph: string;
     if (withCard && opts.epilogue) {
@@ -129,6 +144,7 @@ export async function lastClip(opts: LastClipOptions): Promise<LastClipPlan> {
     } else {
       graph = `${photo},${fadeOut},format=yuv420p[v]`;
     }
+    if (opts.caption) args.push(...stillInputArgs(opts.caption, fps));
     const script = join(dir, 'graph.txt');
     await writeFile(script, graph);
     args.push('-filter_complex_script', script, '-map', '[v]', '-frames:v', String(plan.frames), ...encodeProfile({ width, height, fps }), opts.output);
