@@ -54,6 +54,9 @@ export const objectKeys = {
   /** The unversioned canvas keys of before were version 1. */
   canvas: (projectId: string, assetId: string, resolution: Resolution, version: number) =>
     `projects/${projectId}/canvases/${assetId}-${resolution}-v${version}.png`,
+  /** The faces found on a canvas's photo (canvas coordinates), beside it: versioned by canvas and detection method. */
+  canvasFaces: (projectId: string, assetId: string, resolution: string, canvasVersion: number, facesVersion: number) =>
+    `projects/${projectId}/canvases/${assetId}-${resolution}-v${canvasVersion}-faces-v${facesVersion}.json`,
   clip: (projectId: string, jobId: string) => `projects/${projectId}/jobs/${jobId}/clip.mp4`,
   video: (projectId: string, jobId: string) => `projects/${projectId}/jobs/${jobId}/memorial.mp4`,
   poster: (projectId: string, jobId: string) => `projects/${projectId}/jobs/${jobId}/poster.jpg`,
@@ -143,7 +146,16 @@ export function parseCommand(raw: unknown): Command {
 // projector read results only through these.
 export const TestResult = z.object({ steps: z.number().int(), artifact_key: z.string() });
 export const CanvasResult = z.object({
-  canvases: z.array(z.object({ asset_id: z.string(), key: z.string() })),
+  canvases: z.array(
+    z.object({
+      asset_id: z.string(),
+      key: z.string(),
+      /** Faces found on the photo; null when detection failed (its clips then move as without faces). Absent in older results. */
+      faces: z.number().int().nullable().optional(),
+      /** Why detection failed, when it did. */
+      faces_error: z.string().optional(),
+    }),
+  ),
 });
 export const ClipFailure = z.object({ attempt: z.number().int(), reason: z.string(), message: z.string() });
 export const ClipResult = z.object({
@@ -157,6 +169,10 @@ export const ClipResult = z.object({
   detail: z.string().optional(),
   /** One line per failed generative attempt. */
   failures: z.array(ClipFailure).optional(),
+  /** Whether each photo's move headed for the faces on it (classic clips; the last clip has only `from`). */
+  face_guided: z.object({ from: z.boolean(), to: z.boolean().optional() }).optional(),
+  /** When a photo's faces were unknown (no detection stored), which, and that its move was the seeded one. */
+  faces_note: z.string().optional(),
 });
 export const RenderResult = z.object({
   video_key: z.string(),
