@@ -5,6 +5,7 @@
 #   ./mt start                                every service (Ctrl-C stops them)
 #   ./mt memorial --photos DIR --out FILE     the CLI against a running gateway
 #   ./mt api-key create --email EMAIL [--name NAME]   an API key (printed as the last line)
+#   ./mt watch [--project ID] [--name NAME]   follow the event stream, one line per event (resumes by NAME)
 #   ./mt test | test:chaos | bench | bench:soak | typecheck | lint | format
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -13,6 +14,7 @@ cmd=${1:-help}; shift || true
 case "$cmd" in
   demo) exec node --import tsx scripts/demo.ts "$@" ;;
   api-key) exec node --import tsx scripts/api-key.ts "$@" ;;
+  watch) exec node --import tsx scripts/watch.ts "$@" ;;
   start|memorial|test|test:chaos|bench|typecheck|lint|format|bench:soak) exec pnpm -s run "$cmd" "$@" ;;
-  *) sed -n '2,9p' "$0"; exit 2 ;;
+  *) sed -n '2,/^set /{/^#/p}' "$0"; exit 2 ;;
 esac

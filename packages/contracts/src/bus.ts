@@ -107,7 +107,8 @@ export const RenderPayload = Output.extend({
 /** A remake names the one pair whose transition is made again; every other clip is the latest good one. */
 export const RemakeTarget = z.object({ from_asset_id: z.string(), to_asset_id: z.string(), style: TransitionStyle.optional() });
 export type RemakeTarget = z.infer<typeof RemakeTarget>;
-export const PipelinePayload = z.object({ project_id: z.string(), remake: RemakeTarget.optional() });
+/** `draft`: a draft preview (854×480, fast settings, classic transitions); it never replaces the video. */
+export const PipelinePayload = z.object({ project_id: z.string(), remake: RemakeTarget.optional(), draft: z.boolean().optional() });
 
 export const COMMAND_PAYLOADS = {
   test: TestPayload,
@@ -220,6 +221,10 @@ export const JobEvent = z.object({
   trace_id: z.string(),
   /** The account the job belongs to, copied from its command or row. Absent in older messages. */
   account_id: z.string().nullish(),
+  /** The memorial (project) the job works on; null for a job of no project (test jobs). Absent in older messages. */
+  project_id: z.string().nullish(),
+  /** The job's type. Absent in older messages. */
+  job_type: JobType.nullish(),
   kind: EventKind,
   attempt: z.number().int().min(1),
   at: z.string(),
@@ -233,3 +238,16 @@ export const JobEvent = z.object({
   error: JobError.nullable(),
 });
 export type JobEvent = z.infer<typeof JobEvent>;
+
+/** A cancel request (`<ns>.cancel.<jobId>`, the last one per job kept): workers abort the job's running work. */
+export const CancelMessage = z.object({ job_id: z.string(), at: z.string() });
+export type CancelMessage = z.infer<typeof CancelMessage>;
+
+/**
+ * Version of the bus contract (subjects, JobEvent, command envelopes and payloads, cancel messages) that
+ * the AsyncAPI document (`/asyncapi.json`) publishes. Semantic versioning: a PATCH changes only wording;
+ * a MINOR adds something a reader can ignore (an optional field, a stage, an event kind's detail); a
+ * MAJOR removes or renames a field or subject, or changes a field's type. Readers ignore fields they
+ * do not know and treat an unknown stage as opaque text.
+ */
+export const BUS_CONTRACT_VERSION = '1.0.0';

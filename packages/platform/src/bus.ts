@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { type BusNames, busNames, type CommandEnvelope, HEADER_JOB_ID, HEADER_TRACE_ID, type JobEvent, JobType } from '@mt/contracts';
+import { type BusNames, busNames, type CancelMessage, type CommandEnvelope, HEADER_JOB_ID, HEADER_TRACE_ID, type JobEvent, JobType } from '@mt/contracts';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -179,7 +179,8 @@ export async function publishEvent(bus: Bus, e: EventInput): Promise<JobEvent> {
 
 /** Records a cancel request: kept in a stream (last per job) so a worker that starts later sees it. */
 export async function publishCancel(bus: Bus, jobId: string, traceId: string): Promise<void> {
-  await bus.js.publish(bus.names.cancel(jobId), JSON.stringify({ job_id: jobId, at: new Date().toISOString() }), {
+  const body: CancelMessage = { job_id: jobId, at: new Date().toISOString() };
+  await bus.js.publish(bus.names.cancel(jobId), JSON.stringify(body), {
     headers: messageHeaders(jobId, traceId),
   });
 }

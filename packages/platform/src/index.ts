@@ -5,6 +5,7 @@ export * from './errors.js';
 export * from './logger.js';
 export * from './service.js';
 export * from './storage.js';
+export * from './subscriber.js';
 export * from './telemetry.js';
 export * from './tempdir.js';
 export * from './worker.js';

@@ -110,7 +110,16 @@ export async function startWorker(opts: {
     // A command the reaper published again carries a higher attempt; redeliveries add to it.
     const attempt = cmd.attempt + msg.info.deliveryCount - 1;
     // Events carry the job's account from its command, so whoever reads them never looks it up.
-    const base = { job_id: cmd.job_id, trace_id: cmd.trace_id, account_id: cmd.account_id, attempt, service };
+    const projectId = (cmd.payload as { project_id?: unknown }).project_id;
+    const base = {
+      job_id: cmd.job_id,
+      trace_id: cmd.trace_id,
+      account_id: cmd.account_id,
+      project_id: typeof projectId === 'string' ? projectId : null,
+      job_type: type,
+      attempt,
+      service,
+    };
     const logAt = (stage: string | null) => jobLogger(log, cmd, stage).child({ attempt, worker: WORKER_ID });
     const jlog = logAt(null);
 

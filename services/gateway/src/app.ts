@@ -1,7 +1,8 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Bus, Logger, Storage } from '@mt/platform';
+import { type Bus, config, type Logger, type Storage } from '@mt/platform';
 import { bodyLimit } from 'hono/body-limit';
 import { type AccessPolicy, accessMiddleware, memberAccess } from './access.js';
+import { asyncApiDocument } from './asyncapi.js';
 import { type Accounts, accountsUnavailable } from './auth/accounts.js';
 import { principalUnlessOpen, requireCredential } from './auth/authenticate.js';
 import { type Authenticate, anonymous } from './auth/principal.js';
@@ -118,6 +119,12 @@ export function createGateway(d: GatewayDeps) {
   app.get('/openapi.json', (c) => {
     document ??= app.getOpenAPI31Document(documentConfig);
     return c.json(document);
+  });
+  // The bus contract (AsyncAPI 3) for subscribers inside the operator's trust; open like /openapi.json.
+  let asyncapi: ReturnType<typeof asyncApiDocument> | undefined;
+  app.get('/asyncapi.json', (c) => {
+    asyncapi ??= asyncApiDocument(config.namespace);
+    return c.json(asyncapi);
   });
   mountDocs(app);
   mountWeb(app);

@@ -194,7 +194,17 @@ export class Coordinator {
 
   private async emit(em: EntityManager, job: JobView, kind: 'progress' | 'succeeded' | 'failed' | 'canceled', e: PipelineEvent): Promise<void> {
     if (kind !== 'progress') this.lastProgressAt.delete(job.id);
-    const event = makeEvent({ job_id: job.id, trace_id: job.trace_id, account_id: job.account_id, kind, attempt: 1, service: 'coordinator', ...e });
+    const event = makeEvent({
+      job_id: job.id,
+      trace_id: job.trace_id,
+      account_id: job.account_id,
+      project_id: job.project_id,
+      job_type: job.type,
+      kind,
+      attempt: 1,
+      service: 'coordinator',
+      ...e,
+    });
     await this.repos.outbox.add(em, { kind: 'event', body: event });
   }
 }

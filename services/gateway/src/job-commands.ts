@@ -65,6 +65,8 @@ export class JobCommands {
             job_id: t.id,
             trace_id: t.trace_id,
             account_id: t.account_id,
+            project_id: t.project_id,
+            job_type: t.type,
             kind: 'canceled',
             attempt: 1,
             service: 'gateway',

@@ -21,6 +21,7 @@ import { Coordinator } from './coordinator.js';
 import { ensureDatabase, ping } from './db/database.js';
 import { createRepositories } from './db/index.js';
 import { createOrm, migrate } from './db/orm.js';
+import { registerConsumerLag } from './metrics.js';
 import { Projector } from './projector.js';
 import { Reaper } from './reaper.js';
 import { Relay } from './relay.js';
@@ -54,6 +55,8 @@ const webhooks = new WebhookDeliverer(repos.webhooks, webhookSecrets, log, {
 webhooks.start();
 /** The pipeline runtime, once the bus is there: relay, projector, coordinator, reaper. */
 let runtime: { bus: Bus; relay: Relay; projector: Projector; coordinatorWorker: Worker; timer: NodeJS.Timeout } | null = null;
+// /metrics: JetStream consumer lag per stage, once the bus is there.
+registerConsumerLag(() => runtime?.bus ?? null);
 const kick = () => runtime?.relay.kick();
 
 const withTimeout = <T>(p: Promise<T>, ms: number) => Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), ms))]);

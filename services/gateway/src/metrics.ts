@@ -1,4 +1,6 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { type BusNames, JobType } from '@mt/contracts';
+import type { Bus } from '@mt/platform';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'mt_gateway_' });
@@ -39,3 +41,54 @@ export const metrics = {
     registers: [registry],
   }),
 };
+
+/** The durable consumers whose lag /metrics shows: one per command type (its `stage`), and the projector. */
+export function laggingConsumers(names: BusNames): { stream: string; consumer: string; stage: string }[] {
+  return [
+    ...JobType.options.map((type) => ({ stream: names.commandStream, consumer: names.consumer(`cmd_${type}`), stage: type })),
+    { stream: names.eventStream, consumer: names.projectorConsumer, stage: 'projector' },
+  ];
+}
+
+/**
+ * Consumer lag per stage, read from JetStream consumer info when /metrics is scraped (at most once per
+ * `cacheMs`): what waits (`num_pending`), what is being worked on (`num_ack_pending`) and what came
+ * again (`num_redelivered`). KEDA scales each service on these (infra/k8s/keda.yaml).
+ */
+export function registerConsumerLag(bus: () => Bus | null, reg: Registry = registry, cacheMs = 1_500) {
+  type Row = { consumer: string; stage: string; pending: number; ackPending: number; redelivered: number };
+  let cached: { at: number; rows: Promise<Row[]> } | null = null;
+  const read = async (): Promise<Row[]> => {
+    const b = bus();
+    if (!b) return [];
+    const rows = await Promise.all(
+      laggingConsumers(b.names).map(async (c) => {
+        const info = await b.jsm.consumers.info(c.stream, c.consumer).catch(() => null);
+        return info
+          ? { consumer: c.consumer, stage: c.stage, pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered }
+          : null;
+      }),
+    );
+    return rows.filter((r): r is Row => r !== null);
+  };
+  const rows = () => {
+    if (!cached || Date.now() - cached.at > cacheMs) cached = { at: Date.now(), rows: read().catch(() => []) };
+    return cached.rows;
+  };
+  const gauge = (name: string, help: string, pick: (r: Row) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['consumer', 'stage'],
+      registers: [reg],
+      async collect() {
+        this.reset();
+        for (const r of await rows()) this.set({ consumer: r.consumer, stage: r.stage }, pick(r));
+      },
+    });
+  return [
+    gauge('mt_consumer_pending_messages', 'Messages waiting for a durable consumer (JetStream num_pending), by consumer and stage', (r) => r.pending),
+    gauge('mt_consumer_ack_pending', 'Messages delivered and not yet acknowledged (being worked on; JetStream num_ack_pending)', (r) => r.ackPending),
+    gauge('mt_consumer_redelivered', 'Messages delivered more than once and not yet acknowledged (JetStream num_redelivered)', (r) => r.redelivered),
+  ];
+}

@@ -20,7 +20,15 @@ export class Reaper {
     const n = await transaction(this.repos, async (em) => {
       const stale = await jobs.claimStale(em, config.staleRunningMs, 20);
       for (const j of stale) {
-        const base = { job_id: j.id, trace_id: j.trace_id, account_id: j.account_id, attempt: j.attempt, service: 'reaper' };
+        const base = {
+          job_id: j.id,
+          trace_id: j.trace_id,
+          account_id: j.account_id,
+          project_id: j.project_id,
+          job_type: j.type,
+          attempt: j.attempt,
+          service: 'reaper',
+        };
         if (j.attempt >= config.maxDeliver) {
           this.log.warn({ job_id: j.id, trace_id: j.trace_id, attempt: j.attempt }, 'worker lost: job failed');
           const error = {
