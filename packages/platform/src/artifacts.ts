@@ -1,8 +1,23 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { text } from 'node:stream/consumers';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { type AssetRef, objectKeys, RESOLUTION_SIZE, type Resolution } from '@mt/contracts';
-import { CANVAS_VERSION, FfmpegError, isAbortError, MediaValidationError, makeCanvas, UnsupportedMediaError, validateCanvas } from '@mt/media';
+import {
+  CANVAS_VERSION,
+  type CanvasFace,
+  canvasSize,
+  detectFaces,
+  FACES_VERSION,
+  type FaceBox,
+  FfmpegError,
+  facesOnCanvas,
+  isAbortError,
+  MediaValidationError,
+  makeCanvas,
+  UnsupportedMediaError,
+  validateCanvas,
+} from '@mt/media';
 import { JobFailure } from './errors.js';
 import { isStorageUnavailable, type Storage } from './storage.js';
 
@@ -43,21 +58,101 @@ export interface CanvasOptions {
 /** Where the canvas of a photo at a resolution is stored, by the current canvas method. */
 export const canvasKey = (req: CanvasRequest): string => objectKeys.canvas(req.projectId, req.photo.asset_id, req.resolution, CANVAS_VERSION);
 
+/** Where the faces on a canvas are stored: beside it, versioned by the canvas and the detection method. */
+export const canvasFacesKey = (req: CanvasRequest): string =>
+  objectKeys.canvasFaces(req.projectId, req.photo.asset_id, req.resolution, CANVAS_VERSION, FACES_VERSION);
+
+/** What is stored beside a canvas: the faces on it (canvas pixels) and on the upright photo (photo pixels). */
+export interface StoredFaces {
+  version: number;
+  canvas: { width: number; height: number };
+  photo: { width: number; height: number };
+  faces: CanvasFace[];
+  photo_faces: FaceBox[];
+  /** Decode + detection time. */
+  ms: number;
+}
+
+/** Faces found on a photo, or null with the reason when detection failed (its moves are then the seeded ones). */
+export interface FacesOutcome {
+  faces: number | null;
+  faces_error?: string;
+}
+
+/**
+ * Detects the faces on the photo `upload` and stores them beside its canvas (placed by the geometry
+ * makeCanvas uses: fitPhoto on canvasSize). Never fails the caller: a failure (other than an abort)
+ * is returned as `faces: null` and the reason.
+ */
+async function storeFaces(storage: Storage, req: CanvasRequest, upload: string, signal: AbortSignal | undefined): Promise<FacesOutcome> {
+  try {
+    const found = await detectFaces(upload, { signal });
+    const size = RESOLUTION_SIZE[req.resolution];
+    const canvas = canvasSize(size.width, size.height);
+    const photo = { width: found.width, height: found.height };
+    const body: StoredFaces = {
+      version: FACES_VERSION,
+      canvas,
+      photo,
+      faces: facesOnCanvas(found.faces, photo, canvas),
+      photo_faces: found.faces,
+      ms: found.ms,
+    };
+    await storage.putBytes(canvasFacesKey(req), JSON.stringify(body), 'application/json');
+    return { faces: body.faces.length };
+  } catch (e) {
+    if (isAbortError(e) || signal?.aborted) throw e;
+    return { faces: null, faces_error: `face detection failed: ${(e as Error)?.message ?? String(e)}` };
+  }
+}
+
+/** The faces stored beside a canvas, or undefined when there are none stored (or they cannot be read). */
+export async function loadCanvasFaces(storage: Storage, req: CanvasRequest): Promise<StoredFaces | undefined> {
+  try {
+    const key = canvasFacesKey(req);
+    if (!(await storage.exists(key))) return undefined;
+    const body = JSON.parse(await text((await storage.getStream(key)).body)) as StoredFaces;
+    return body.version === FACES_VERSION && Array.isArray(body.faces) ? body : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Faces of a canvas made before: read from beside it, or detected now from the upload when missing. */
+async function facesOfStoredCanvas(storage: Storage, req: CanvasRequest, opts: CanvasOptions): Promise<FacesOutcome> {
+  const stored = await loadCanvasFaces(storage, req);
+  if (stored) return { faces: stored.faces.length };
+  let upload: string | undefined;
+  try {
+    upload = await fetchObject(storage, req.photo.key, opts.dir, `faces-upload-${req.photo.asset_id}`, opts.signal);
+    return await storeFaces(storage, req, upload, opts.signal);
+  } catch (e) {
+    if (isAbortError(e) || opts.signal?.aborted) throw e;
+    return { faces: null, faces_error: `face detection failed: ${(e as Error)?.message ?? String(e)}` };
+  } finally {
+    if (upload) await rm(upload, { force: true });
+  }
+}
+
 /**
  * THE way a canvas is made, for the canvas job and for the clip jobs alike (so the two cannot drift):
- * the upload is downloaded, made into a canvas by makeCanvas, checked by validateCanvas, and stored at
- * its versioned key. Leaves the canvas in `dir` and returns its path; the upload is removed.
+ * the upload is downloaded, made into a canvas by makeCanvas, checked by validateCanvas, its faces
+ * detected and stored beside it (a detection failure is returned, never thrown), and the canvas stored
+ * at its versioned key. Leaves the canvas in `dir` and returns its path; the upload is removed.
  */
-async function makeStoredCanvas(storage: Storage, req: CanvasRequest, key: string, opts: CanvasOptions): Promise<string> {
+async function makeStoredCanvas(storage: Storage, req: CanvasRequest, key: string, opts: CanvasOptions): Promise<{ file: string } & FacesOutcome> {
   const { dir, signal, what = 'Preparing a photo' } = opts;
   const { asset_id } = req.photo;
   const file = path.join(dir, `canvas-${asset_id}.png`);
   const size = RESOLUTION_SIZE[req.resolution];
+  let faces: FacesOutcome;
   try {
     const upload = await fetchObject(storage, req.photo.key, dir, `upload-${asset_id}`, signal);
     try {
       const made = await makeCanvas({ input: upload, output: file, ...size, signal });
       await validateCanvas(file, { ...size, photo: made.photo, photoTone: made.photoTone });
+      // Before the canvas: once the canvas is stored, its faces are there too (or known to have failed).
+      faces = await storeFaces(storage, req, upload, signal);
     } finally {
       await rm(upload, { force: true });
     }
@@ -67,21 +162,22 @@ async function makeStoredCanvas(storage: Storage, req: CanvasRequest, key: strin
     if (e instanceof JobFailure && e.code === 'input_missing') throw new JobFailure(e.code, `${what}: ${e.message}`, e.transient, { cause: e });
     throw asJobFailure(e, what);
   }
-  return file;
+  return { file, ...faces };
 }
 
 /**
  * Makes and stores the canvas of a photo unless it is stored already (canvases are keyed by asset,
  * resolution and method version, so each is made once); nothing is kept on disk.
  */
-export async function storeCanvas(storage: Storage, req: CanvasRequest, opts: CanvasOptions): Promise<{ key: string; made: boolean }> {
+export async function storeCanvas(storage: Storage, req: CanvasRequest, opts: CanvasOptions): Promise<{ key: string; made: boolean } & FacesOutcome> {
   const key = canvasKey(req);
   const stored = await storage.exists(key).catch((e: unknown) => {
     throw asJobFailure(e, opts.what ?? 'Preparing a photo');
   });
-  if (stored) return { key, made: false };
-  await rm(await makeStoredCanvas(storage, req, key, opts), { force: true });
-  return { key, made: true };
+  if (stored) return { key, made: false, ...(await facesOfStoredCanvas(storage, req, opts)) };
+  const { file, ...faces } = await makeStoredCanvas(storage, req, key, opts);
+  await rm(file, { force: true });
+  return { key, made: true, ...faces };
 }
 
 /**
@@ -99,5 +195,6 @@ export async function ensureCanvas(storage: Storage, req: CanvasRequest, opts: C
   } catch (e) {
     throw asJobFailure(e, opts.what ?? 'Preparing a photo');
   }
-  return { file: await makeStoredCanvas(storage, req, key, opts), key, made: true };
+  const { file: made } = await makeStoredCanvas(storage, req, key, opts);
+  return { file: made, key, made: true };
 }
