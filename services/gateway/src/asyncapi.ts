@@ -91,7 +91,6 @@ export function asyncApiDocument(ns = 'mt') {
       nats: {
         host: '{host}',
         protocol: 'nats',
-        protocolVersion: '2.10',
         description: "The operator's NATS with JetStream (NATS_URL; comma-separated nodes of a cluster).",
         variables: { host: { default: 'localhost:4222', description: 'host:port of a NATS node' } },
         bindings: { nats: {} },
