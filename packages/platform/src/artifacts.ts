@@ -110,7 +110,7 @@ async function storeFaces(storage: Storage, req: CanvasRequest, upload: string, 
 export async function loadCanvasFaces(storage: Storage, req: CanvasRequest): Promise<StoredFaces | undefined> {
   try {
     const key = canvasFacesKey(req);
-    if (!(await storage.exists(key))) return undefined;
+    if (!(await storage.head(key))) return undefined; // a single PUT (putBytes): no completion marker
     const body = JSON.parse(await text((await storage.getStream(key)).body)) as StoredFaces;
     return body.version === FACES_VERSION && Array.isArray(body.faces) ? body : undefined;
   } catch {

@@ -5,15 +5,30 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type AssetRef, type Command, objectKeys } from '@mt/contracts';
-import { CANVAS_VERSION } from '@mt/media';
-import { config, createLogger, ensureCanvas, type JobContext, JobFailure, Storage, storeCanvas } from '@mt/platform';
+import { CANVAS_VERSION, canvasSize, FACES_VERSION, fitPhoto, keepsFaces } from '@mt/media';
+import { canvasFacesKey, config, createLogger, ensureCanvas, type JobContext, JobFailure, loadCanvasFaces, Storage, storeCanvas } from '@mt/platform';
 import S3rver from 's3rver';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCanvasJob } from './canvas-job.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { facesSummary, runCanvasJob } from './canvas-job.js';
+
+// Face detection as it is, except for an upload named "model-broken": there it fails the way a model
+// that cannot start does (detection failure must never fail the canvas job). Calls are counted.
+const detections = vi.hoisted(() => ({ calls: 0 }));
+vi.mock('@mt/media', async (importOriginal) => {
+  const real = await importOriginal<typeof import('@mt/media')>();
+  return {
+    ...real,
+    detectFaces: async (file: string, opts?: { signal?: AbortSignal }) => {
+      detections.calls++;
+      if (file.includes('model-broken')) throw new Error('face model: the wasm backend did not start');
+      return real.detectFaces(file, opts);
+    },
+  };
+});
 
 const CORPUS = process.env.MT_CORPUS ?? '/work/shared/corpus';
-const PHOTOS = ['kodak/kodim04.png', 'landscape_pd/endeavour_columbia_ferry_flyby_nasa.png'];
+const PHOTOS = ['kodak/kodim04.png', 'landscape_pd/endeavour_columbia_ferry_flyby_nasa.png', 'person_mary_lou_williams/mlw_08_1947_with_josh_white.jpg'];
 const projectId = 'p-canvas-test';
 
 let work: string;
@@ -59,11 +74,16 @@ describe('canvases made by one function', () => {
   it('the canvas job stores every canvas at a key naming the canvas method, then keeps them', async () => {
     const first = await canvasContext(photos);
     const result = await runCanvasJob(first.ctx);
+    const faces = [1, 0, 3]; // a portrait, a shuttle on a jumbo jet, three musicians
     expect(result).toEqual({
-      canvases: photos.map((p) => ({ asset_id: p.asset_id, key: `projects/${projectId}/canvases/${p.asset_id}-720p-v${CANVAS_VERSION}.png` })),
+      canvases: photos.map((p, i) => ({
+        asset_id: p.asset_id,
+        key: `projects/${projectId}/canvases/${p.asset_id}-720p-v${CANVAS_VERSION}.png`,
+        faces: faces[i],
+      })),
     });
     expect(first.stages.map((s) => s.stage)).toEqual(['canvas_start', 'canvas_generate', 'canvas_validate', 'canvas_done']);
-    expect(first.stages.at(-1)!.detail).toBe('2 canvases ready (2 new)');
+    expect(first.stages.at(-1)!.detail).toBe('3 canvases ready (3 new); faces found on 2 of 3 photos (4 faces)');
     for (const p of photos) {
       const key = objectKeys.canvas(projectId, p.asset_id, '720p', CANVAS_VERSION);
       const local = path.join(first.ctx.dir, 'stored.png');
@@ -71,9 +91,61 @@ describe('canvases made by one function', () => {
       expect(await sharp(local).metadata()).toMatchObject({ format: 'png', width: 1600, height: 900 });
     }
 
+    const calls = detections.calls;
     const second = await canvasContext(photos);
-    await runCanvasJob(second.ctx);
-    expect(second.stages.at(-1)!.detail).toBe('2 canvases ready (0 new)');
+    expect(await runCanvasJob(second.ctx)).toEqual(result);
+    expect(detections.calls).toBe(calls); // the faces were read from beside the canvases, not detected again
+    expect(second.stages.at(-1)!.detail).toBe('3 canvases ready (0 new); faces found on 2 of 3 photos (4 faces)');
+  });
+
+  it('keeps the faces beside each canvas, placed where makeCanvas put the photo', async () => {
+    const { ctx } = await canvasContext(photos);
+    const request = { projectId, photo: photos[2]!, resolution: '720p' as const };
+    await storeCanvas(storage, request, { dir: ctx.dir });
+    expect(canvasFacesKey(request)).toBe(`projects/${projectId}/canvases/a3-720p-v${CANVAS_VERSION}-faces-v${FACES_VERSION}.json`);
+    const stored = (await loadCanvasFaces(storage, request))!;
+    expect(stored.canvas).toEqual(canvasSize(1280, 720));
+    expect(stored.photo).toEqual({ width: 1024, height: 1074 });
+    expect(stored.faces).toHaveLength(3);
+    const rect = fitPhoto(stored.photo, stored.canvas);
+    const s = rect.height / stored.photo.height;
+    for (const [i, f] of stored.faces.entries()) {
+      const g = stored.photo_faces[i]!;
+      expect(f.x).toBeCloseTo(rect.left + g.x * s, 0);
+      expect(f.y).toBeCloseTo(rect.top + g.y * s, 0);
+      expect(f.w).toBeCloseTo(g.w * s, 0);
+      // Inside the photo's place on the canvas, so inside the whole canvas (the neutral frame).
+      expect(keepsFaces({ zoom: 0, panX: 0, panY: 0 }, 0, [f], stored.canvas.width, stored.canvas.height, false)).toBe(true);
+      expect(f.x).toBeGreaterThanOrEqual(rect.left);
+      expect(f.x + f.w).toBeLessThanOrEqual(rect.left + rect.width);
+    }
+  });
+
+  it('a canvas made before faces were kept gets its faces detected on the next run', async () => {
+    const { ctx } = await canvasContext(photos);
+    const request = { projectId, photo: photos[0]!, resolution: '720p' as const };
+    await storeCanvas(storage, request, { dir: ctx.dir });
+    await storage.delete(canvasFacesKey(request));
+    expect(await loadCanvasFaces(storage, request)).toBeUndefined();
+    expect(await storeCanvas(storage, request, { dir: ctx.dir })).toEqual({ key: expect.any(String), made: false, faces: 1 });
+    expect((await loadCanvasFaces(storage, request))!.faces).toHaveLength(1);
+  });
+
+  it('a face detection that fails never fails the job: the photo is reported without faces and why', async () => {
+    const broken = { asset_id: 'model-broken', key: objectKeys.upload(projectId, 'model-broken'), content_type: 'image/png' };
+    await storage.putFile(broken.key, path.join(CORPUS, 'photos', PHOTOS[0]!), 'image/png');
+    const { ctx, stages } = await canvasContext([photos[1]!, broken]);
+    const result = await runCanvasJob(ctx);
+    expect(result.canvases[1]).toMatchObject({ asset_id: 'model-broken', faces: null, faces_error: expect.stringMatching(/wasm backend did not start/) });
+    expect(stages.at(-1)!.detail).toBe('2 canvases ready (1 new); faces found on 0 of 2 photos (0 faces); detection failed on 1 (moved as before)');
+    expect(await storage.exists(objectKeys.canvas(projectId, 'model-broken', '720p', CANVAS_VERSION))).toBe(true);
+    expect(await loadCanvasFaces(storage, { projectId, photo: broken, resolution: '720p' })).toBeUndefined();
+  });
+
+  it('facesSummary says how many photos have faces and where detection failed', () => {
+    expect(facesSummary([0, 0])).toBe('faces found on 0 of 2 photos (0 faces)');
+    expect(facesSummary([1])).toBe('faces found on 1 of 1 photos (1 face)');
+    expect(facesSummary([2, null, 3, undefined])).toBe('faces found on 2 of 4 photos (5 faces); detection failed on 2 (moved as before)');
   });
 
   it('a clip job gets the very canvas the canvas job stored, and makes a missing one the same way', async () => {
@@ -91,7 +163,7 @@ describe('canvases made by one function', () => {
     const made = await ensureCanvas(storage, at1080, { dir: ctx.dir });
     expect(made).toMatchObject({ made: true, key: objectKeys.canvas(projectId, photos[0]!.asset_id, '1080p', CANVAS_VERSION) });
     expect(await sharp(made.file).metadata()).toMatchObject({ width: 2400, height: 1350 });
-    expect(await storeCanvas(storage, at1080, { dir: ctx.dir })).toEqual({ key: made.key, made: false });
+    expect(await storeCanvas(storage, at1080, { dir: ctx.dir })).toEqual({ key: made.key, made: false, faces: 1 });
   });
 
   it('a canvas of an older method is not reused', async () => {

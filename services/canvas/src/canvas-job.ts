@@ -7,7 +7,8 @@ const CANVAS_CONCURRENCY = Math.max(1, Math.min(4, os.availableParallelism()));
 
 /**
  * canvas_start → canvas_generate (each photo's canvas made, checked and stored by platform's
- * storeCanvas, the same function the clip jobs use) → canvas_validate (every canvas is stored
+ * storeCanvas, the same function the clip jobs use, with the faces on it detected and stored beside
+ * it; a detection failure is reported per photo and never fails the job) → canvas_validate (every canvas is stored
  * completely, so no clip job has to make one) → canvas_done.
  * Canvases are keyed by photo, resolution and canvas method: one that exists already is kept, so a
  * redelivered command or a second run does only the missing ones.
@@ -31,12 +32,14 @@ export const runCanvasJob: JobHandler<'canvas'> = async (ctx) => {
   await ctx.stage('canvas_generate', 2);
   let done = 0;
   const canvases = await inParallel([...requests.entries()], async ([i, req]) => {
-    const { key, made } = await storeCanvas(ctx.storage, req, { dir: ctx.dir, signal, what: `Photo ${i + 1}` });
+    const { key, made, faces, faces_error } = await storeCanvas(ctx.storage, req, { dir: ctx.dir, signal, what: `Photo ${i + 1}` });
     done++;
-    ctx.progress(2 + Math.round((done / photos.length) * 88), `Photo ${done} of ${photos.length}`);
-    return { asset_id: req.photo.asset_id, key, made };
+    ctx.progress(2 + Math.round((done / photos.length) * 88), `Photo ${done} of ${photos.length}: ${facesText(faces)}`);
+    if (faces_error) ctx.log.warn({ asset_id: req.photo.asset_id, err: faces_error }, 'face detection failed: this photo moves without face guidance');
+    return { asset_id: req.photo.asset_id, key, made, faces, ...(faces_error ? { faces_error } : {}) };
   });
   const made = canvases.filter((c) => c.made).length;
+  const summary = facesSummary(canvases.map((c) => c.faces));
 
   await ctx.stage('canvas_validate', 90, `Checking that ${photos.length} canvases are stored`);
   await inParallel([...requests.entries()], async ([i, req]) => {
@@ -46,6 +49,18 @@ export const runCanvasJob: JobHandler<'canvas'> = async (ctx) => {
     // Only a store that lost an object it acknowledged gets here: retry the job, which makes it again.
     if (!stored) throw new JobFailure('storage_unavailable', `Photo ${i + 1}: its canvas was stored but the file store no longer has it`, true);
   });
-  await ctx.stage('canvas_done', 100, `${photos.length} canvases ready (${made} new)`);
-  return { canvases: canvases.map(({ asset_id, key }) => ({ asset_id, key })) };
+  await ctx.stage('canvas_done', 100, `${photos.length} canvases ready (${made} new); ${summary}`);
+  return { canvases: canvases.map(({ made: _, ...c }) => c) };
 };
+
+const facesText = (n: number | null) => (n === null ? 'faces not detected' : n === 1 ? '1 face' : `${n} faces`);
+
+/** "faces found on 3 of 5 photos (7 faces); detection failed on 1 (moved as before)". Pure. */
+export function facesSummary(counts: ReadonlyArray<number | null | undefined>): string {
+  const known = counts.filter((n): n is number => typeof n === 'number');
+  const withFaces = known.filter((n) => n > 0);
+  const total = withFaces.reduce((a, n) => a + n, 0);
+  const failed = counts.length - known.length;
+  const found = `faces found on ${withFaces.length} of ${counts.length} photos (${total} ${total === 1 ? 'face' : 'faces'})`;
+  return failed ? `${found}; detection failed on ${failed} (moved as before)` : found;
+}
