@@ -2,6 +2,7 @@
 //   pnpm memorial --photos DIR [--music FILE] [--title T] [--name N] [--born Y] [--died Y]
 //                 [--seconds 6|10] [--resolution 720p|1080p] [--style auto|classic|generative] --out FILE
 //                 [--key KEY]   (default: $MT_API_KEY; make one with ./mt api-key create --email EMAIL)
+//                 [--draft]     a draft preview instead (854×480, fast, classic transitions), downloaded to --out
 // Shows a progress bar with the current stage; Ctrl-C cancels the job.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -45,6 +46,8 @@ export interface MemorialOptions {
   seconds: 6 | 10;
   resolution: '720p' | '1080p';
   style: 'auto' | 'classic' | 'generative';
+  /** Make and download the draft preview (POST/GET /projects/{id}/preview) instead of the video. */
+  draft?: boolean;
   out: string;
   log?: (line: string) => void;
 }
@@ -105,8 +108,10 @@ export async function makeMemorial(o: MemorialOptions): Promise<{ projectId: str
   }
   for (const r of refused) log(`  refused ${r}`);
   const project_id = project.id;
-  const job = await call(api.baseUrl, async () => ok(await api.POST('/api/v1/projects/{project_id}/run', { params: { path: { project_id } } })));
-  log(`Making the video (job ${job.id}, trace ${job.trace_id})`);
+  const job = await call(api.baseUrl, async () =>
+    ok(await api.POST(o.draft ? '/api/v1/projects/{project_id}/preview' : '/api/v1/projects/{project_id}/run', { params: { path: { project_id } } })),
+  );
+  log(`Making the ${o.draft ? 'draft preview' : 'video'} (job ${job.id}, trace ${job.trace_id})`);
 
   let cancelled = false;
   const onSigint = () => {
@@ -140,8 +145,8 @@ export async function makeMemorial(o: MemorialOptions): Promise<{ projectId: str
     throw new CliError(`The memorial could not be made: ${current.error?.message ?? 'unknown reason'} (${current.error?.code}, stage ${current.error?.stage})`);
 
   // Written beside the target and renamed when complete: a broken download never looks like a video.
-  const { sizeBytes } = await api.downloadVideo(project.id, o.out).catch((e: Error) => {
-    throw new CliError(`downloading the video failed (${e.message})`);
+  const { sizeBytes } = await api.downloadVideo(project.id, o.out, { draft: o.draft }).catch((e: Error) => {
+    throw new CliError(`downloading the ${o.draft ? 'draft preview' : 'video'} failed (${e.message})`);
   });
   const seconds = Number(current.result?.duration_seconds ?? 0);
   log(`Done: ${path.resolve(o.out)} (${(sizeBytes / 1048576).toFixed(1)} MB, ${seconds || '?'} s)`);
@@ -164,6 +169,7 @@ export function parseMemorialArgs(argv: string[]): Omit<MemorialOptions, 'out' |
       out: { type: 'string' },
       url: { type: 'string', default: process.env.MT_URL ?? 'http://127.0.0.1:8080' },
       key: { type: 'string' },
+      draft: { type: 'boolean', default: false },
     },
   });
   if (!['6', '10'].includes(values.seconds!)) throw new CliError('--seconds must be 6 or 10');
@@ -181,6 +187,7 @@ export function parseMemorialArgs(argv: string[]): Omit<MemorialOptions, 'out' |
     seconds: Number(values.seconds) as 6 | 10,
     resolution: values.resolution as '720p' | '1080p',
     style: values.style as 'auto',
+    draft: values.draft,
     out: values.out,
   };
 }
@@ -188,7 +195,7 @@ export function parseMemorialArgs(argv: string[]): Omit<MemorialOptions, 'out' |
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   try {
     const o = parseMemorialArgs(process.argv.slice(2));
-    if (!o.photos || !o.out) throw new CliError('usage: pnpm memorial --photos DIR [--music FILE] [--title T] [--seconds 6|10] [--key KEY] --out FILE');
+    if (!o.photos || !o.out) throw new CliError('usage: pnpm memorial --photos DIR [--music FILE] [--title T] [--seconds 6|10] [--key KEY] [--draft] --out FILE');
     await makeMemorial(o as MemorialOptions);
   } catch (e) {
     if (e instanceof CliError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {

@@ -134,16 +134,20 @@ export function createMemorialClient(baseUrl: string, options: ClientOptions = {
     }
   };
 
-  /** The latest video of a project (or the byte range asked for), as the gateway answers it. */
-  const fetchVideo = (projectId: string, headers: Record<string, string> = {}) =>
-    fetchImpl(`${origin}/api/v1/projects/${encodeURIComponent(projectId)}/video`, { headers: rawHeaders(headers) });
+  /** The latest video of a project (or the byte range asked for), as the gateway answers it; `draft`: its latest draft preview. */
+  const fetchVideo = (projectId: string, headers: Record<string, string> = {}, o: { draft?: boolean } = {}) =>
+    fetchImpl(`${origin}/api/v1/projects/${encodeURIComponent(projectId)}/${o.draft ? 'preview' : 'video'}`, { headers: rawHeaders(headers) });
 
   /**
-   * Downloads the video to `file`: written beside it and renamed when complete, so a broken
-   * download never looks like a video. Resolves with the size and the answer's headers.
+   * Downloads the video (`draft`: the draft preview) to `file`: written beside it and renamed when
+   * complete, so a broken download never looks like a video. Resolves with the size and the answer's headers.
    */
-  const downloadVideo = async (projectId: string, file: string): Promise<{ file: string; sizeBytes: number; status: number; headers: Headers }> => {
-    const res = await fetchVideo(projectId);
+  const downloadVideo = async (
+    projectId: string,
+    file: string,
+    o: { draft?: boolean } = {},
+  ): Promise<{ file: string; sizeBytes: number; status: number; headers: Headers }> => {
+    const res = await fetchVideo(projectId, {}, o);
     if (!res.ok || !res.body) throw MemorialApiError.from(res, await res.json().catch(() => undefined));
     const part = `${file}.part`;
     try {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Fps, JobType, Resolution, Stage, TransitionSeconds, TransitionStyle } from './enums.js';
+import { Fps, JobType, OutputResolution, Stage, TransitionSeconds, TransitionStyle } from './enums.js';
 import { JobError } from './errors.js';
 
 // ---------- subjects and streams ----------
@@ -52,7 +52,7 @@ export const objectKeys = {
   /** Beside the upload; WebP (the format makeThumbnail writes). */
   thumbnail: (projectId: string, assetId: string, version: number) => `projects/${projectId}/thumbnails/${assetId}-v${version}.webp`,
   /** The unversioned canvas keys of before were version 1. */
-  canvas: (projectId: string, assetId: string, resolution: Resolution, version: number) =>
+  canvas: (projectId: string, assetId: string, resolution: OutputResolution, version: number) =>
     `projects/${projectId}/canvases/${assetId}-${resolution}-v${version}.png`,
   /** The faces found on a canvas's photo (canvas coordinates), beside it: versioned by canvas and detection method. */
   canvasFaces: (projectId: string, assetId: string, resolution: string, canvasVersion: number, facesVersion: number) =>
@@ -69,7 +69,8 @@ export const objectKeys = {
 // ---------- command payloads ----------
 const AssetRef = z.object({ asset_id: z.string(), key: z.string(), content_type: z.string() });
 export type AssetRef = z.infer<typeof AssetRef>;
-const Output = z.object({ resolution: Resolution, fps: Fps });
+/** `480p` only in a draft preview's jobs (DRAFT_RESOLUTION). */
+const Output = z.object({ resolution: OutputResolution, fps: Fps });
 
 export const TestPayload = z.object({
   steps: z.number().int().min(1),

@@ -20,7 +20,17 @@ export type Resolution = z.infer<typeof Resolution>;
 export const Fps = z.union([z.literal(24), z.literal(25), z.literal(30)], { error: 'must be 24, 25 or 30' });
 export type Fps = z.infer<typeof Fps>;
 
-export const RESOLUTION_SIZE: Record<Resolution, { width: number; height: number }> = {
+/**
+ * The sizes a job may render at: a memorial's resolution, or `480p` for a draft preview (never a
+ * project setting; its canvases and clips are keyed by it, so they never mix with full renders).
+ */
+export const OutputResolution = z.enum(['480p', '720p', '1080p']);
+export type OutputResolution = z.infer<typeof OutputResolution>;
+/** The draft preview's size: 854×480, made with fast encode settings. */
+export const DRAFT_RESOLUTION = '480p' satisfies OutputResolution;
+
+export const RESOLUTION_SIZE: Record<OutputResolution, { width: number; height: number }> = {
+  '480p': { width: 854, height: 480 },
   '720p': { width: 1280, height: 720 },
   '1080p': { width: 1920, height: 1080 },
 };

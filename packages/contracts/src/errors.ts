@@ -8,6 +8,8 @@ export const API_ERRORS = {
   password_required: 401,
   forbidden: 403,
   not_found: 404,
+  /** The memorial has no draft preview yet (POST /projects/{id}/preview makes one). */
+  no_preview: 404,
   project_busy: 409,
   job_finished: 409,
   conflict: 409,

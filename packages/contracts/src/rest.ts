@@ -50,6 +50,17 @@ export const ProjectVideo = z
   .meta({ id: 'ProjectVideo' });
 export type ProjectVideo = z.infer<typeof ProjectVideo>;
 
+/** v1.4: a draft preview: `job_id` is its pipeline, `url` serves it with Range. */
+export const ProjectPreview = z
+  .object({
+    job_id: z.string(),
+    url: z.string(),
+    duration_seconds: z.number(),
+    size_bytes: z.number(),
+  })
+  .meta({ id: 'ProjectPreview' });
+export type ProjectPreview = z.infer<typeof ProjectPreview>;
+
 export const Project = z
   .object({
     id: z.string(),
@@ -64,6 +75,8 @@ export const Project = z
     video: ProjectVideo.nullable(),
     /** v1.2: the thumbnail of the first photo in order, for `<img src>`. */
     cover_url: z.string().nullable(),
+    /** v1.4: the latest draft preview (854×480, `POST …/preview`); it never replaces `video`. */
+    preview: ProjectPreview.nullable(),
     created_at: isoTime,
     updated_at: isoTime,
   })

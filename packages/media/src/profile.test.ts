@@ -22,7 +22,17 @@ describe('encodeProfile', () => {
     expect(args.slice(args.indexOf('-maxrate'), args.indexOf('-maxrate') + 4)).toEqual(['-maxrate', '8M', '-bufsize', '16M']);
     expect(args.slice(args.indexOf('-g'), args.indexOf('-g') + 4)).toEqual(['-g', '13', '-keyint_min', '13']);
   });
+  it('480p (the draft preview): the draft preset and the 480p bitrate, High profile kept', () => {
+    process.env.MT_X264_PRESET = 'medium';
+    const args = encodeProfile({ width: 854, height: 480, fps: 30 });
+    expect(args.slice(2, 4)).toEqual(['-preset', 'ultrafast']);
+    expect(args.slice(args.indexOf('-maxrate'), args.indexOf('-maxrate') + 4)).toEqual(['-maxrate', '2500k', '-bufsize', '5M']);
+    expect(args).toEqual(expect.arrayContaining(['-profile:v', 'high', '8x8dct=1:cabac=1', '+cgop']));
+    expect(encodeProfile({ width: 854, height: 480, fps: 30, draft: false }).slice(2, 4)).toEqual(['-preset', 'medium']);
+    expect(encodeProfile({ width: 1280, height: 720, fps: 30, draft: true }).slice(2, 4)).toEqual(['-preset', 'ultrafast']);
+  });
   it('resolutionSize', () => {
+    expect(resolutionSize('480p')).toEqual({ width: 854, height: 480 });
     expect(resolutionSize('720p')).toEqual({ width: 1280, height: 720 });
     expect(resolutionSize('1080p')).toEqual({ width: 1920, height: 1080 });
   });

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import { S3ServiceException } from '@aws-sdk/client-s3';
-import { type AssetRef, objectKeys, RESOLUTION_SIZE, type Resolution } from '@mt/contracts';
+import { type AssetRef, type OutputResolution, objectKeys, RESOLUTION_SIZE } from '@mt/contracts';
 import {
   CANVAS_VERSION,
   type CanvasFace,
@@ -44,7 +44,7 @@ export async function fetchObject(storage: Storage, key: string, dir: string, na
 export interface CanvasRequest {
   projectId: string;
   photo: AssetRef;
-  resolution: Resolution;
+  resolution: OutputResolution;
 }
 
 export interface CanvasOptions {

@@ -4,6 +4,7 @@ import { DEFERRED, type JobContext, JobFailure, type JobHandler, type Logger, ma
 import { enqueueJob, type JobView, type Repositories, transaction } from './db/index.js';
 import {
   clipKeys,
+  draftPlan,
   lastClipPayload,
   type PipelinePlan,
   pairIndex,
@@ -13,8 +14,16 @@ import {
   renderPayload,
   stepLabel,
   transitionPayload,
+  videoUrl,
 } from './pipeline-plan.js';
 import type { Applied } from './projector.js';
+
+/** The closing card says the same (a stored payload's epilogue against the plan's; jsonb keeps no key order). */
+const sameEpilogue = (stored: unknown, e: PipelinePlan['epilogue']): boolean => {
+  const s = stored as PipelinePlan['epilogue'] | undefined;
+  if (!s || !e) return !s && !e;
+  return (['name', 'born', 'died', 'title'] as const).every((k) => (s[k] ?? null) === (e[k] ?? null));
+};
 
 type PipelineEvent = { stage?: Stage; progress_percent?: number; detail_message?: string; result?: JobResults['pipeline']; error?: JobError };
 
@@ -43,13 +52,15 @@ export class Coordinator {
   };
 
   private async makePlan(ctx: JobContext<'pipeline'>): Promise<PipelinePlan> {
-    const { project_id: pid, remake } = ctx.cmd.payload;
+    const { project_id: pid, remake, draft } = ctx.cmd.payload;
     const { projects, assets, jobs } = this.repos;
     const project = await projects.find(pid);
     if (!project) throw new JobFailure('input_missing', 'This memorial no longer exists.');
     const photos = await assets.photos(pid);
     if (photos.length < 2) throw new JobFailure('invalid_input', 'A memorial video needs at least 2 photos.');
-    const plan = planFor(project, photos, await assets.music(pid));
+    const full = planFor(project, photos, await assets.music(pid));
+    if (draft) return this.withReuse(draftPlan(full));
+    const plan = full;
     if (!remake) return plan;
     const at = pairIndex(plan, remake.from_asset_id, remake.to_asset_id);
     if (at < 0) throw new JobFailure('invalid_input', 'Those two photos are no longer next to each other. Look at the order and try again.');
@@ -64,6 +75,25 @@ export class Coordinator {
       if (found) reuse[key] = { job_id: found.id, clip: JOB_RESULTS.transition.parse(found.result) };
     }
     return { ...plan, remake: { ...remake, seed: pairSeed(remake.from_asset_id, remake.to_asset_id, `:${ctx.cmd.job_id}`) }, reuse };
+  }
+
+  /**
+   * A draft keeps the draft clips of earlier drafts whose pair, length and fps are unchanged (same
+   * seeds, so the same picture): a preview after moving one photo makes only the new pairs. Only
+   * `480p` clips match a draft's plan, so no full-render clip is ever taken, nor the other way round.
+   */
+  private async withReuse(plan: PipelinePlan): Promise<PipelinePlan> {
+    const { jobs } = this.repos;
+    const reuse: NonNullable<PipelinePlan['reuse']> = {};
+    for (const [i, key] of clipKeys(plan).entries()) {
+      const found =
+        key === 'last_clip'
+          ? await jobs.latestLastClip(plan.project_id, plan.photos.at(-1)!.asset_id, plan)
+          : await jobs.latestTransition(plan.project_id, plan.photos[i]!.asset_id, plan.photos[i + 1]!.asset_id, plan);
+      const same = key === 'last_clip' ? sameEpilogue(found?.payload.epilogue, plan.epilogue) : found?.payload.seed === transitionPayload(plan, i).seed;
+      if (found && same) reuse[key] = { job_id: found.id, clip: JOB_RESULTS.transition.parse(found.result) };
+    }
+    return Object.keys(reuse).length ? { ...plan, reuse } : plan;
   }
 
   /** Projector hook, in the child event's transaction: children move their pipeline. */
@@ -141,7 +171,7 @@ export class Coordinator {
 
     const r = JOB_RESULTS.render.parse(render.result);
     const result: JobResults['pipeline'] = {
-      video_url: `/api/v1/projects/${plan.project_id}/video`,
+      video_url: videoUrl(plan),
       render_job_id: render.id,
       duration_seconds: r.duration_seconds,
       size_bytes: r.size_bytes,

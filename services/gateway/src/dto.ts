@@ -33,6 +33,9 @@ export function projectDto(p: ProjectView): Project {
         }
       : null,
     cover_url: p.cover_asset_id ? thumbnailUrl(p.id, p.cover_asset_id) : null,
+    preview: p.preview
+      ? { job_id: p.preview.job_id, url: `/api/v1/projects/${p.id}/preview`, duration_seconds: p.preview.duration_seconds, size_bytes: p.preview.size_bytes }
+      : null,
     created_at: iso(p.created_at)!,
     updated_at: iso(p.updated_at)!,
   };

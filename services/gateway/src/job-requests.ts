@@ -25,6 +25,12 @@ export class JobRequests {
     return { type: 'pipeline', projectId: p.id, params: { project_id: p.id }, payload: { project_id: p.id } };
   }
 
+  /** A draft preview: the same pipeline at 854×480 with classic transitions; it never replaces the video. */
+  async preview(p: ProjectView): Promise<NewJob> {
+    await this.pipeline(p);
+    return { type: 'pipeline', projectId: p.id, params: { project_id: p.id, draft: true }, payload: { project_id: p.id, draft: true } };
+  }
+
   /** One transition made again, then the video rendered again: one pipeline, so a closed browser changes nothing. */
   async remake(p: ProjectView, b: RemakeRequest): Promise<NewJob> {
     if (!p.video) throw new ApiError('conflict', 'This memorial has no video yet: make it first, then remake one transition.');

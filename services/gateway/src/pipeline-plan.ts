@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type AssetRef, type CommandPayloads, type JobResults, RESOLUTION_SIZE, type RemakeTarget } from '@mt/contracts';
+import { type AssetRef, type CommandPayloads, DRAFT_RESOLUTION, type JobResults, type OutputResolution, RESOLUTION_SIZE, type RemakeTarget } from '@mt/contracts';
 import type { AssetRow, JobView, ProjectView } from './db/index.js';
 
 // What a pipeline makes, as pure functions of its plan: the coordinator and the job requests share them.
@@ -11,7 +11,8 @@ export interface PipelinePlan {
   project_id: string;
   photos: AssetRef[];
   music: AssetRef | null;
-  resolution: '720p' | '1080p';
+  /** The project's; `480p` (DRAFT_RESOLUTION) for a draft preview only. */
+  resolution: OutputResolution;
   fps: 24 | 25 | 30;
   seconds: 6 | 10;
   style: 'auto' | 'generative' | 'classic';
@@ -20,6 +21,8 @@ export interface PipelinePlan {
   remake?: RemakeTarget & { seed: number };
   /** … and the clips kept from earlier runs, by step key; only the other steps are made. */
   reuse?: Record<string, { job_id: string; clip: ClipResult }>;
+  /** A draft preview: 480p, classic transitions; its render never becomes the memorial's video. */
+  draft?: true;
 }
 
 export const assetRef = (a: AssetRow): AssetRef => ({ asset_id: a.id, key: a.object_key, content_type: a.content_type });
@@ -39,6 +42,16 @@ export function planFor(p: ProjectView, photos: AssetRow[], music: AssetRow | nu
     epilogue: p.subject_name || p.born || p.died ? { name: p.subject_name ?? null, born: p.born ?? null, died: p.died ?? null, title: p.title } : null,
   };
 }
+
+/**
+ * The draft preview of a plan: same photos, order, music, fps, length, seeds and epilogue, at 854×480
+ * with classic transitions only (never the model server). Its canvases and clips are keyed by `480p`,
+ * so reuse (which matches the resolution) never mixes them with a full render's.
+ */
+export const draftPlan = (plan: PipelinePlan): PipelinePlan => ({ ...plan, resolution: DRAFT_RESOLUTION, style: 'classic', draft: true });
+
+/** Where a pipeline's video is served: the memorial's video, or its draft preview. */
+export const videoUrl = (plan: PipelinePlan): string => `/api/v1/projects/${plan.project_id}/${plan.draft ? 'preview' : 'video'}`;
 
 /** Step keys of the clips, in video order: `transition:0 … transition:n-2`, then `last_clip`. */
 export const clipKeys = (plan: PipelinePlan): string[] =>

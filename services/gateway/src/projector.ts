@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { isTerminal, JobEvent, type JobStatus, RenderResult } from '@mt/contracts';
+import { DRAFT_RESOLUTION, isTerminal, JobEvent, type JobStatus, RenderResult } from '@mt/contracts';
 import { type Bus, jobLogger, type Logger } from '@mt/platform';
 import { type JobView, type Repositories, type StageTiming, transaction } from './db/index.js';
 import { metrics } from './metrics.js';
@@ -183,11 +183,16 @@ export class Projector {
       metrics.transitionFallbacks.inc({ reason: fallbackReason });
   }
 
-  /** A project's status and video follow its top-level job and its renders. */
+  /**
+   * A project's status and video follow its top-level job and its renders. A draft preview (its
+   * render at DRAFT_RESOLUTION, its pipeline `params.draft`) never becomes the video, and when it ends
+   * the memorial goes back to what it was, as after any job that is not a run.
+   */
   private async updateProject(em: EntityManager, job: JobView, status: JobStatus, e: JobEvent): Promise<void> {
     const { projects } = this.repos;
     if (!job.project_id) return;
-    if (job.type === 'render' && status === 'succeeded' && e.result) {
+    const draft = job.params.draft === true || job.params.resolution === DRAFT_RESOLUTION;
+    if (job.type === 'render' && status === 'succeeded' && e.result && !draft) {
       const r = RenderResult.parse(e.result);
       await projects.setVideo(em, job.project_id, {
         job_id: job.id,
@@ -200,7 +205,7 @@ export class Projector {
       });
     }
     if (job.parent_job_id) return;
-    if (job.type === 'pipeline' || job.type === 'render')
+    if ((job.type === 'pipeline' || job.type === 'render') && !draft)
       await projects.setStatus(em, job.project_id, PROJECT_AFTER_RUN[status as keyof typeof PROJECT_AFTER_RUN]);
     else await projects.settle(em, job.project_id);
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import type { CommandEnvelope, JobError, JobStatus, JobType, Resolution } from '@mt/contracts';
+import type { CommandEnvelope, JobError, JobStatus, JobType, OutputResolution } from '@mt/contracts';
 import { CLIP_VERSION } from '@mt/media';
 import { startRootSpan } from '@mt/platform';
 import { decodeCursor, page } from './cursor.js';
@@ -43,7 +43,7 @@ export type JobScope = { accountId: string };
 /** The output a clip was made for: a clip is reusable only for the same one. */
 export interface ClipSettings {
   seconds: number;
-  resolution: Resolution;
+  resolution: OutputResolution;
   fps: number;
 }
 

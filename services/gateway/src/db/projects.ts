@@ -10,7 +10,17 @@ export type ProjectView = ProjectRow & {
   active_job_id: string | null;
   /** The first approved photo in order (a relative's pending photo is never the cover), whose thumbnail is the project's cover. */
   cover_asset_id: string | null;
+  /** The latest succeeded draft preview: its pipeline, its render's video and how long and large it is. */
+  preview: ProjectPreview | null;
 };
+
+export interface ProjectPreview {
+  job_id: string;
+  render_job_id: string;
+  video_key: string;
+  duration_seconds: number;
+  size_bytes: number;
+}
 
 /** Which projects a caller's list shows: those the account is a member of. */
 export type ProjectScope = { accountId: string };
@@ -18,7 +28,12 @@ export type ProjectScope = { accountId: string };
 const SELECT_PROJECT = `select p.*,
   (select count(*)::int from assets a where a.project_id = p.id and a.kind = 'photo') as photo_count,
   (select j.id from jobs j where j.project_id = p.id and j.parent_job_id is null and j.status in ('queued','running') limit 1) as active_job_id,
-  (select a.id from assets a where a.project_id = p.id and a.kind = 'photo' and a.review = 'approved' order by a.position, a.id limit 1) as cover_asset_id
+  (select a.id from assets a where a.project_id = p.id and a.kind = 'photo' and a.review = 'approved' order by a.position, a.id limit 1) as cover_asset_id,
+  (select jsonb_build_object('job_id', j.id, 'render_job_id', r.id, 'video_key', r.result->>'video_key',
+      'duration_seconds', (r.result->>'duration_seconds')::float8, 'size_bytes', (r.result->>'size_bytes')::bigint)
+    from jobs j join jobs r on r.parent_job_id = j.id and r.type = 'render' and r.status = 'succeeded'
+    where j.project_id = p.id and j.type = 'pipeline' and j.status = 'succeeded' and j.parent_job_id is null and j.params->>'draft' = 'true'
+    order by j.finished_at desc, j.id desc limit 1) as preview
   from projects p`;
 
 /** The `projects` table: the only module that writes SQL for it. */

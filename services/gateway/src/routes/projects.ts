@@ -9,7 +9,7 @@ import { binary, body, errors, json, newRoutes, ProjectParam } from './openapi.j
 
 const tags = ['projects'];
 
-/** Memorials: create, list, read, run, cancel, remake one transition, and the finished video. */
+/** Memorials: create, list, read, run, preview, cancel, remake one transition, and the finished video and draft preview. */
 export function projectRoutes(d: RouteDeps) {
   const api = newRoutes();
   const job = async (id: string) => jobDto((await d.repos.jobs.find(id))!);
@@ -92,6 +92,21 @@ export function projectRoutes(d: RouteDeps) {
   api.openapi(
     createRoute({
       method: 'post',
+      path: '/projects/{project_id}/preview',
+      tags,
+      operationId: 'previewProject',
+      summary: 'Make a draft preview (854×480, fast; never replaces the video)',
+      request: { params: ProjectParam },
+      responses: { 202: json(Job, 'The pipeline job (params.draft true)'), ...errors(404, 409, 422, 503) },
+    }),
+    async (c) => {
+      const p = await c.var.access.project(c.req.valid('param').project_id, 'write');
+      return c.json(await job(await d.jobs.create(await d.requests.preview(p))), 202);
+    },
+  );
+  api.openapi(
+    createRoute({
+      method: 'post',
       path: '/projects/{project_id}/cancel',
       tags,
       operationId: 'cancelProject',
@@ -136,10 +151,16 @@ export function projectRoutes(d: RouteDeps) {
     });
   media('/projects/{project_id}/video', 'getVideo', 'The latest rendered video (Range supported)', 'video/mp4');
   media('/projects/{project_id}/poster', 'getPoster', "The latest video's poster frame", 'image/jpeg');
+  media('/projects/{project_id}/preview', 'getPreview', 'The latest draft preview (Range supported; 404 no_preview before one)', 'video/mp4');
   api.get('/projects/:project_id/video', async (c) => {
     const p = await c.var.access.project(c.req.param('project_id'), 'read');
     if (!p.video) throw new ApiError('not_found', 'This memorial has no video yet. Run it first.');
     return serveObject(c, d.storage, p.video.video_key, 'video/mp4', { 'content-disposition': `inline; filename="memorial-${p.id.slice(0, 8)}.mp4"` });
+  });
+  api.get('/projects/:project_id/preview', async (c) => {
+    const p = await c.var.access.project(c.req.param('project_id'), 'read');
+    if (!p.preview) throw new ApiError('no_preview', 'This memorial has no draft preview yet. Make one first.');
+    return serveObject(c, d.storage, p.preview.video_key, 'video/mp4', { 'content-disposition': `inline; filename="preview-${p.id.slice(0, 8)}.mp4"` });
   });
   api.get('/projects/:project_id/poster', async (c) => {
     const p = await c.var.access.project(c.req.param('project_id'), 'read');
