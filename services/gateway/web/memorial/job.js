@@ -1,4 +1,4 @@
-// The memorial's one running job (a run, a remake or a render): start it, follow its progress over the
+// The memorial's one running job (a run, a draft preview, a remake or a render): start it, follow its progress over the
 // event stream, stop it, and say how it ended. Outcomes are message keys, so a language switch re-words them.
 import { api, followJob, TERMINAL } from '../lib/api.js';
 import { t } from '../lib/i18n.js';
@@ -12,6 +12,7 @@ function jobState(j) {
     id: j.id,
     type: j.type,
     remake: Boolean(j.params?.remake),
+    draft: Boolean(j.params?.draft),
     status: j.status,
     stage: j.runtime?.stage ?? 'queued',
     pct: j.runtime?.progress_percent ?? 0,
@@ -39,7 +40,7 @@ function advance(job, rt) {
 }
 
 function outcomeOf(job, status, finished) {
-  if (status === 'succeeded') return { kind: 'done', key: job.type === 'render' || job.remake ? 'm.doneRender' : 'm.done' };
+  if (status === 'succeeded') return { kind: 'done', key: job.draft ? 'm.donePreview' : job.type === 'render' || job.remake ? 'm.doneRender' : 'm.done' };
   if (status === 'canceled') return { kind: 'canceled', key: 'm.canceled' };
   return { kind: 'failed', key: 'm.failed', reason: finished?.error?.message ?? '', next: 'm.failedNext' };
 }
@@ -79,7 +80,7 @@ export function useJob({ refreshProject, setError }) {
     setJob(null);
     setOutcome(next);
     announce(t(next.key));
-    focusSoon(status === 'succeeded' && project?.video ? '#video-h' : '#outcome');
+    focusSoon(status === 'succeeded' && started.draft && project?.preview ? '#preview-h' : status === 'succeeded' && project?.video ? '#video-h' : '#outcome');
   };
 
   const watch = (j) => {
