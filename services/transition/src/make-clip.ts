@@ -31,6 +31,8 @@ export interface ClipOutcome {
   detail: string;
   /** One line per failed generative attempt. */
   failures: Array<{ attempt: number; reason: FailureReason; message: string }>;
+  /** Whether each photo's move headed for its faces (a generative clip has no such moves: both false). */
+  face_guided: { from: boolean; to: boolean };
 }
 
 export interface MakeClipOptions {
@@ -66,7 +68,7 @@ export async function makeClip(o: MakeClipOptions): Promise<ClipOutcome> {
           onProgress: o.progress,
           onPhase: () => o.phase('validate', 'Checking the generated clip: length, frames, first and last pictures'),
         });
-        return { provider: 'generative', attempts: k, fallback_reason: null, detail, failures };
+        return { provider: 'generative', attempts: k, fallback_reason: null, detail, failures, face_guided: { from: false, to: false } };
       } catch (e) {
         if (req.signal.aborted) throw req.signal.reason;
         const f =
@@ -82,8 +84,9 @@ export async function makeClip(o: MakeClipOptions): Promise<ClipOutcome> {
   // Every generative attempt made left a failure; the last one is why classic makes the clip.
   const reason: FailureReason | null = failures.at(-1)?.reason ?? (plan.use === 'classic' ? plan.fallback_reason : null);
   await o.phase('generate', reason ? `Making the transition (classic, because: ${reason.replace(/_/g, ' ')})` : 'Making the transition (classic)');
-  const { detail } = await o.classic.generate({ ...req, onProgress: o.progress });
+  const { detail, faceGuided } = await o.classic.generate({ ...req, onProgress: o.progress });
   await o.phase('validate', 'Checking frames, size and the first and last pictures');
   await o.validateClassic(req.output);
-  return { provider: 'classic', attempts: failures.length + 1, fallback_reason: reason, detail, failures };
+  const face_guided = faceGuided ?? { from: false, to: false };
+  return { provider: 'classic', attempts: failures.length + 1, fallback_reason: reason, detail, failures, face_guided };
 }

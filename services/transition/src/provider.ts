@@ -1,4 +1,4 @@
-import { classicTransition } from '@mt/media';
+import { type CanvasFace, classicTransition } from '@mt/media';
 
 export interface GenerateRequest {
   from: string;
@@ -14,6 +14,8 @@ export interface GenerateRequest {
   /** Called when a provider that checks its own result moves from making it to checking it. */
   onPhase?: (phase: 'validate') => Promise<void>;
   log?: ProviderLog;
+  /** Faces on the two canvases (canvas pixels), where known: the classic camera heads for them. */
+  faces?: { from?: readonly CanvasFace[] | undefined; to?: readonly CanvasFace[] | undefined } | undefined;
 }
 
 /** The two log levels providers write at (the job's logger, following its stage). */
@@ -25,7 +27,7 @@ export interface ProviderLog {
 /** A way to make a transition clip from canvas A to canvas B. The generative provider slots in beside classic. */
 export interface TransitionProvider {
   readonly name: 'classic' | 'generative';
-  generate(req: GenerateRequest): Promise<{ detail: string }>;
+  generate(req: GenerateRequest): Promise<{ detail: string; faceGuided?: { from: boolean; to: boolean } | undefined }>;
 }
 
 /** ffmpeg: slow Ken Burns motion on each photo, joined by an xfade-family transition picked by seed. */
@@ -43,7 +45,13 @@ export const classicProvider: TransitionProvider = {
       seed: r.seed,
       signal: r.signal,
       onProgress: r.onProgress,
+      faces: r.faces,
     });
-    return { detail: `classic ${plan.transition}` };
+    const guided = plan.faceGuided ?? { a: false, b: false };
+    const toward = [guided.a && 'the first', guided.b && 'the second'].filter(Boolean).join(' and ');
+    return {
+      detail: `classic ${plan.transition}${toward ? `, the camera heading for the faces in ${toward} photo` : ''}`,
+      faceGuided: { from: guided.a, to: guided.b },
+    };
   },
 };

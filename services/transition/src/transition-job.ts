@@ -2,7 +2,7 @@ import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import { objectKeys, RESOLUTION_SIZE } from '@mt/contracts';
 import { CLIP_VERSION, lastClip, validateClip } from '@mt/media';
-import { asJobFailure, ensureCanvas, type JobContext, type JobHandler, type Storage } from '@mt/platform';
+import { asJobFailure, type CanvasRequest, ensureCanvas, type JobContext, type JobHandler, loadCanvasFaces, type Storage } from '@mt/platform';
 import { GenerativeProvider } from './generative.js';
 import { readGenerativeConfig } from './generative-config.js';
 import { type ClipOutcome, makeClip } from './make-clip.js';
@@ -26,7 +26,18 @@ async function existingClip(ctx: JobContext<'transition' | 'last_clip'>, key: st
   return ctx.storage.exists(key);
 }
 
-async function storedOutcome(storage: Storage, clipKey: string): Promise<Partial<ClipOutcome>> {
+/**
+ * The faces stored beside each canvas by the canvas job; a photo whose faces are not stored (detection
+ * failed, or a canvas from before faces were kept) moves as without faces, and the note says so.
+ */
+async function clipFaces(storage: Storage, photos: Array<{ req: CanvasRequest; name: string }>) {
+  const stored = await Promise.all(photos.map((p) => loadCanvasFaces(storage, p.req)));
+  const unknown = photos.filter((_, i) => !stored[i]).map((p) => p.name);
+  const note = unknown.length ? `faces of ${unknown.join(' and ')} unknown: moved as without faces` : undefined;
+  return { faces: stored.map((s) => s?.faces), note };
+}
+
+async function storedOutcome(storage: Storage, clipKey: string): Promise<Partial<ClipOutcome> & { faces_note?: string }> {
   try {
     return JSON.parse(await text((await storage.getStream(metaKey(clipKey))).body)) as Partial<ClipOutcome>;
   } catch {
@@ -51,18 +62,21 @@ export const runTransitionJob: JobHandler<'transition'> = async (ctx) => {
       attempts: before.attempts ?? 1,
       fallback_reason: before.fallback_reason ?? null,
       method_version: CLIP_VERSION,
+      ...(before.face_guided ? { face_guided: before.face_guided } : {}),
+      ...(before.faces_note ? { faces_note: before.faces_note } : {}),
     };
   }
-  const a = await ensureCanvas(
-    ctx.storage,
-    { projectId: p.project_id, photo: p.from, resolution: p.resolution },
-    { dir: ctx.dir, signal: ctx.signal, what: 'The first photo' },
-  );
-  const b = await ensureCanvas(
-    ctx.storage,
-    { projectId: p.project_id, photo: p.to, resolution: p.resolution },
-    { dir: ctx.dir, signal: ctx.signal, what: 'The second photo' },
-  );
+  const reqA: CanvasRequest = { projectId: p.project_id, photo: p.from, resolution: p.resolution };
+  const reqB: CanvasRequest = { projectId: p.project_id, photo: p.to, resolution: p.resolution };
+  const a = await ensureCanvas(ctx.storage, reqA, { dir: ctx.dir, signal: ctx.signal, what: 'The first photo' });
+  const b = await ensureCanvas(ctx.storage, reqB, { dir: ctx.dir, signal: ctx.signal, what: 'The second photo' });
+  const {
+    faces: [facesA, facesB],
+    note: faces_note,
+  } = await clipFaces(ctx.storage, [
+    { req: reqA, name: 'the first photo' },
+    { req: reqB, name: 'the second photo' },
+  ]);
   const output = path.join(ctx.dir, 'clip.mp4');
   // generate: 5..85 %, validate: 86..99 % (a retry or the fallback enters the stages again; progress never goes back).
   let span: [number, number] = [5, 85];
@@ -72,7 +86,18 @@ export const runTransitionJob: JobHandler<'transition'> = async (ctx) => {
       style: p.style,
       generative,
       classic: classicProvider,
-      request: { from: a.file, to: b.file, output, seconds: p.seconds, fps: p.fps, size, seed: p.seed, signal: ctx.signal, log: stageLog(ctx) },
+      request: {
+        from: a.file,
+        to: b.file,
+        output,
+        seconds: p.seconds,
+        fps: p.fps,
+        size,
+        seed: p.seed,
+        signal: ctx.signal,
+        log: stageLog(ctx),
+        faces: { from: facesA, to: facesB },
+      },
       phase: async (phase, detail) => {
         span = phase === 'generate' ? [5, 85] : [86, 99];
         await ctx.stage(phase === 'generate' ? 'transition_generate' : 'transition_validate', span[0], detail);
@@ -85,16 +110,27 @@ export const runTransitionJob: JobHandler<'transition'> = async (ctx) => {
   } catch (e) {
     throw asJobFailure(e, 'Making the transition');
   }
-  const { provider, attempts, fallback_reason, detail, failures } = outcome;
+  const { provider, attempts, fallback_reason, detail, failures, face_guided } = outcome;
   // The record goes first: once the clip counts as stored, a redelivered command finds both.
   await ctx.storage
-    .putBytes(metaKey(clipKey), JSON.stringify({ provider, attempts, fallback_reason, failures }), 'application/json')
+    .putBytes(metaKey(clipKey), JSON.stringify({ provider, attempts, fallback_reason, failures, face_guided, faces_note }), 'application/json')
     .catch((e: unknown) => ctx.log.warn({ err: e }, 'clip record not stored'));
   await ctx.storage.putFile(clipKey, output, 'video/mp4', ctx.signal).catch((e: unknown) => {
     throw asJobFailure(e, 'Storing the clip');
   });
   await ctx.stage('transition_done', 100, detail);
-  return { clip_key: clipKey, frames, provider, attempts, fallback_reason, detail, failures, method_version: CLIP_VERSION };
+  return {
+    clip_key: clipKey,
+    frames,
+    provider,
+    attempts,
+    fallback_reason,
+    detail,
+    failures,
+    method_version: CLIP_VERSION,
+    face_guided,
+    ...(faces_note ? { faces_note } : {}),
+  };
 };
 
 /** last_clip_start → last_clip_generate → last_clip_finalize → last_clip_done. */
@@ -109,16 +145,18 @@ export const runLastClipJob: JobHandler<'last_clip'> = async (ctx) => {
     await ctx.stage('last_clip_done', 100, 'Already made');
     return result;
   }
-  const canvas = await ensureCanvas(
-    ctx.storage,
-    { projectId: p.project_id, photo: p.asset, resolution: p.resolution },
-    { dir: ctx.dir, signal: ctx.signal, what: 'The last photo' },
-  );
+  const req: CanvasRequest = { projectId: p.project_id, photo: p.asset, resolution: p.resolution };
+  const canvas = await ensureCanvas(ctx.storage, req, { dir: ctx.dir, signal: ctx.signal, what: 'The last photo' });
+  const {
+    faces: [faces],
+    note: faces_note,
+  } = await clipFaces(ctx.storage, [{ req, name: 'the last photo' }]);
   await ctx.stage('last_clip_generate', 5, p.epilogue ? 'Fading out, with the epilogue card' : 'Fading out');
   const output = path.join(ctx.dir, 'last.mp4');
   const e = p.epilogue;
+  let faceGuided = false;
   try {
-    await lastClip({
+    const plan = await lastClip({
       from: canvas.file,
       output,
       seconds: p.seconds,
@@ -128,7 +166,9 @@ export const runLastClipJob: JobHandler<'last_clip'> = async (ctx) => {
       seed: p.asset.asset_id,
       signal: ctx.signal,
       onProgress: (f) => ctx.progress(5 + f * 80),
+      faces,
     });
+    faceGuided = plan.faceGuided ?? false;
   } catch (err) {
     throw asJobFailure(err, 'Making the closing scene');
   }
@@ -141,6 +181,6 @@ export const runLastClipJob: JobHandler<'last_clip'> = async (ctx) => {
   await ctx.storage.putFile(clipKey, output, 'video/mp4', ctx.signal).catch((err: unknown) => {
     throw asJobFailure(err, 'Storing the clip');
   });
-  await ctx.stage('last_clip_done', 100, 'Closing scene ready');
-  return result;
+  await ctx.stage('last_clip_done', 100, faceGuided ? 'Closing scene ready, the camera heading for the faces' : 'Closing scene ready');
+  return { ...result, face_guided: { from: faceGuided }, ...(faces_note ? { faces_note } : {}) };
 };
