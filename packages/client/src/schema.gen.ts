@@ -139,7 +139,8 @@ export interface paths {
         delete: operations["deleteProject"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change a memorial's settings (the caption style) */
+        patch: operations["updateProject"];
         trace?: never;
     };
     "/api/v1/projects/{project_id}/run": {
@@ -332,7 +333,11 @@ export interface paths {
         delete: operations["deleteAsset"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change a photo's caption (shown over it in the video)
+         * @description One line in any script, at most 200 characters; empty or null clears it. Members only.
+         */
+        patch: operations["updateAsset"];
         trace?: never;
     };
     "/api/v1/projects/{project_id}/assets/{asset_id}/thumbnail": {
@@ -629,7 +634,7 @@ export interface paths {
         put?: never;
         /**
          * Add photos with a contribute link
-         * @description Photos only, with the contributor’s name; through a moderated link they arrive `pending` until a member approves them.
+         * @description Photos only, with the contributor’s name and, optionally, a caption for them; through a moderated link they arrive `pending` until a member approves them.
          */
         post: operations["contributeAssets"];
         delete?: never;
@@ -791,6 +796,8 @@ export interface components {
             /** @enum {string} */
             resolution: "720p" | "1080p";
             fps: 24 | 25 | 30;
+            /** @enum {string} */
+            caption_style: "lower_third" | "off";
         };
         ProjectVideo: {
             job_id: string;
@@ -824,10 +831,19 @@ export interface components {
             resolution?: "720p" | "1080p";
             /** @default 30 */
             fps?: 24 | 25 | 30;
+            /**
+             * @default lower_third
+             * @enum {string}
+             */
+            caption_style?: "lower_third" | "off";
         };
         ProjectList: {
             items: components["schemas"]["Project"][];
             next_cursor: string | null;
+        };
+        UpdateProjectRequest: {
+            /** @enum {string} */
+            caption_style?: "lower_third" | "off";
         };
         Job: {
             id: string;
@@ -911,10 +927,14 @@ export interface components {
             contributor_name: string | null;
             /** @enum {string} */
             review: "approved" | "pending";
+            caption: string | null;
             created_at: string;
         };
         ReorderAssetsRequest: {
             asset_ids: string[];
+        };
+        UpdateAssetRequest: {
+            caption: string | null;
         };
         TestJobRequest: {
             /** @default 3 */
@@ -1472,6 +1492,59 @@ export interface operations {
             };
             /** @description A dependency is unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateProjectRequest"];
+            };
+        };
+        responses: {
+            /** @description The memorial */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description The request could not be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such thing (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: details name the field */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2112,6 +2185,8 @@ export interface operations {
             content: {
                 "multipart/form-data": {
                     files: string[];
+                    /** @description A caption for the photos (one line, at most 200 characters; issue 13) */
+                    caption?: string;
                 };
             };
         };
@@ -2282,6 +2357,60 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+                asset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateAssetRequest"];
+            };
+        };
+        responses: {
+            /** @description The photo with its caption */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Asset"];
+                };
+            };
+            /** @description The request could not be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such thing (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Validation failed: details name the field */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3220,6 +3349,8 @@ export interface operations {
                 "multipart/form-data": {
                     files: string[];
                     contributor_name: string;
+                    /** @description A caption for the photos (one line, at most 200 characters; issue 13) */
+                    caption?: string;
                 };
             };
         };

@@ -78,6 +78,14 @@ export const TestPayload = z.object({
   fail_at_step: z.number().int().nullish(),
 });
 export const CanvasPayload = Output.extend({ project_id: z.string(), photos: z.array(AssetRef).min(1) });
+/**
+ * Captions a clip shows (issue 13): the caption of the photo it starts on and of the one it ends on
+ * (null = none), and whether the clip opens the video (the first caption fades in). Absent or null
+ * when the clip shows none (no captions, or the project's caption style is `off`). Remakes reuse a
+ * clip only when this is the same.
+ */
+export const ClipCaptionTexts = z.object({ from: z.string().nullable(), to: z.string().nullable(), opening: z.boolean() });
+export type ClipCaptionTexts = z.infer<typeof ClipCaptionTexts>;
 export const TransitionPayload = Output.extend({
   project_id: z.string(),
   from: AssetRef,
@@ -85,6 +93,7 @@ export const TransitionPayload = Output.extend({
   seconds: TransitionSeconds,
   style: TransitionStyle,
   seed: z.number().int(),
+  captions: ClipCaptionTexts.nullish(),
 });
 export const Epilogue = z.object({
   name: z.string().nullish(),
@@ -98,6 +107,8 @@ export const LastClipPayload = Output.extend({
   seconds: TransitionSeconds,
   style: TransitionStyle,
   epilogue: Epilogue.nullable(),
+  /** The last photo's caption (issue 13); absent or null when none is shown. */
+  caption: z.string().nullish(),
 });
 export const RenderPayload = Output.extend({
   project_id: z.string(),

@@ -15,6 +15,9 @@ export const TransitionSeconds = z.union([z.literal(6), z.literal(10)], { error:
 export type TransitionSeconds = z.infer<typeof TransitionSeconds>;
 export const TransitionStyle = z.enum(['auto', 'generative', 'classic']);
 export type TransitionStyle = z.infer<typeof TransitionStyle>;
+/** How photo captions are shown (issue 13): over the lower part of the photo, or not at all. */
+export const CaptionStyle = z.enum(['lower_third', 'off']);
+export type CaptionStyle = z.infer<typeof CaptionStyle>;
 export const Resolution = z.enum(['720p', '1080p']);
 export type Resolution = z.infer<typeof Resolution>;
 export const Fps = z.union([z.literal(24), z.literal(25), z.literal(30)], { error: 'must be 24, 25 or 30' });

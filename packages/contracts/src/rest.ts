@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Fps, JobStatus, JobType, ProjectStatus, Resolution, TransitionSeconds, TransitionStyle } from './enums.js';
+import { CaptionStyle, Fps, JobStatus, JobType, ProjectStatus, Resolution, TransitionSeconds, TransitionStyle } from './enums.js';
 import { JobError } from './errors.js';
 
 const id = z.string().min(1).max(64);
@@ -21,6 +21,8 @@ export const CreateProjectRequest = z
     transition_style: TransitionStyle.default('auto'),
     resolution: Resolution.default('1080p'),
     fps: Fps.default(30),
+    /** Issue 13: how photo captions are shown. */
+    caption_style: CaptionStyle.default('lower_third'),
   })
   .refine((p) => !p.born || !p.died || p.born.slice(0, 4) <= p.died.slice(0, 4), {
     message: 'died must not be before born',
@@ -35,6 +37,8 @@ export const ProjectSettings = z
     transition_style: TransitionStyle,
     resolution: Resolution,
     fps: Fps,
+    /** Issue 13: `lower_third` shows each photo's caption over its lower part; `off` shows none. */
+    caption_style: CaptionStyle,
   })
   .meta({ id: 'ProjectSettings' });
 export type ProjectSettings = z.infer<typeof ProjectSettings>;
@@ -111,11 +115,27 @@ export const Asset = z
     contributor_name: z.string().nullable(),
     /** v1.3: `pending` photos came through a moderated contribute link; no video uses them until a member approves. */
     review: z.enum(['approved', 'pending']),
+    /** Issue 13: the photo's caption, shown over it in the video (null: none; always null for music). */
+    caption: z.string().nullable(),
     created_at: isoTime,
   })
   .meta({ id: 'Asset' });
 export type Asset = z.infer<typeof Asset>;
 export const AssetList = z.object({ items: z.array(Asset) }).meta({ id: 'AssetList' });
+/** Longest photo caption, in characters (Unicode code points). */
+export const CAPTION_MAX_CHARS = 200;
+/** A photo caption as given: any script, trimmed, no control characters (line breaks, tabs, NUL), at most 200 characters. */
+export const CaptionText = z
+  .string()
+  .trim()
+  .refine((s) => !/\p{Cc}/u.test(s), 'must not contain control characters (line breaks, tabs or NUL): one line of text')
+  .refine((s) => [...s].length <= CAPTION_MAX_CHARS, `is too long: at most ${CAPTION_MAX_CHARS} characters`);
+/** Issue 13: change a photo's caption (members only). Empty or null clears it. */
+export const UpdateAssetRequest = z.object({ caption: CaptionText.nullable() }).meta({ id: 'UpdateAssetRequest' });
+export type UpdateAssetRequest = z.infer<typeof UpdateAssetRequest>;
+/** Issue 13: change a memorial's settings; only the caption style so far. */
+export const UpdateProjectRequest = z.object({ caption_style: CaptionStyle.optional() }).meta({ id: 'UpdateProjectRequest' });
+export type UpdateProjectRequest = z.infer<typeof UpdateProjectRequest>;
 export const ReorderAssetsRequest = z.object({ asset_ids: z.array(id).min(1).max(1000) }).meta({ id: 'ReorderAssetsRequest' });
 /** v1.2: remake one transition and render again, on the server. */
 export const RemakeRequest = z.object({ from_asset_id: id, to_asset_id: id, style: TransitionStyle.optional() }).meta({ id: 'RemakeRequest' });

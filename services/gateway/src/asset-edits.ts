@@ -38,3 +38,18 @@ export async function deleteAsset(repos: Repositories, storage: Storage, log: Lo
   for (const key of [asset.object_key, asset.thumbnail_key].filter((k): k is string => Boolean(k)))
     await storage.delete(key).catch((e: unknown) => log.warn({ err: e, key }, 'could not delete object'));
 }
+
+/**
+ * Sets or clears a photo's caption (issue 13; empty or null clears). Allowed while a video is being
+ * made: a running job keeps the captions of its plan; the next run or remake shows the new one.
+ */
+export async function setCaption(repos: Repositories, asset: AssetRow, caption: string | null): Promise<AssetRow> {
+  if (asset.kind !== 'photo') throw new ApiError('validation_failed', 'caption: only photos have captions.', { field: 'caption' });
+  const row = await transaction(repos, async (em) => {
+    const r = await repos.assets.setCaption(em, asset.project_id, asset.id, caption?.trim() || null);
+    await repos.projects.touch(em, asset.project_id);
+    return r;
+  });
+  if (!row) throw new ApiError('not_found', 'No such photo.', { asset_id: asset.id });
+  return row;
+}

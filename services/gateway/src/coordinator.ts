@@ -70,8 +70,8 @@ export class Coordinator {
       if (i === at) continue;
       const found =
         key === 'last_clip'
-          ? await jobs.latestLastClip(pid, plan.photos.at(-1)!.asset_id, plan)
-          : await jobs.latestTransition(pid, plan.photos[i]!.asset_id, plan.photos[i + 1]!.asset_id, plan);
+          ? await jobs.latestLastClip(pid, plan.photos.at(-1)!.asset_id, plan, lastClipPayload(plan).caption)
+          : await jobs.latestTransition(pid, plan.photos[i]!.asset_id, plan.photos[i + 1]!.asset_id, plan, transitionPayload(plan, i).captions);
       if (found) reuse[key] = { job_id: found.id, clip: JOB_RESULTS.transition.parse(found.result) };
     }
     return { ...plan, remake: { ...remake, seed: pairSeed(remake.from_asset_id, remake.to_asset_id, `:${ctx.cmd.job_id}`) }, reuse };
@@ -88,8 +88,8 @@ export class Coordinator {
     for (const [i, key] of clipKeys(plan).entries()) {
       const found =
         key === 'last_clip'
-          ? await jobs.latestLastClip(plan.project_id, plan.photos.at(-1)!.asset_id, plan)
-          : await jobs.latestTransition(plan.project_id, plan.photos[i]!.asset_id, plan.photos[i + 1]!.asset_id, plan);
+          ? await jobs.latestLastClip(plan.project_id, plan.photos.at(-1)!.asset_id, plan, lastClipPayload(plan).caption)
+          : await jobs.latestTransition(plan.project_id, plan.photos[i]!.asset_id, plan.photos[i + 1]!.asset_id, plan, transitionPayload(plan, i).captions);
       const same = key === 'last_clip' ? sameEpilogue(found?.payload.epilogue, plan.epilogue) : found?.payload.seed === transitionPayload(plan, i).seed;
       if (found && same) reuse[key] = { job_id: found.id, clip: JOB_RESULTS.transition.parse(found.result) };
     }

@@ -20,6 +20,7 @@ export function projectDto(p: ProjectView): Project {
       transition_style: p.transition_style as Project['settings']['transition_style'],
       resolution: p.resolution as Project['settings']['resolution'],
       fps: p.fps as 24 | 25 | 30,
+      caption_style: p.caption_style === 'off' ? 'off' : 'lower_third',
     },
     photo_count: p.photo_count,
     active_job_id: p.active_job_id,
@@ -57,6 +58,7 @@ export function assetDto(a: AssetRow): Asset {
     thumbnail_url: a.kind === 'photo' ? thumbnailUrl(a.project_id, a.id) : null,
     contributor_name: a.contributor_name ?? null,
     review: a.review ?? 'approved',
+    caption: a.caption ?? null,
     created_at: iso(a.created_at)!,
   };
 }

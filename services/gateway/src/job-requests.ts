@@ -1,7 +1,18 @@
 import { JOB_RESULTS, type RemakeRequest, type TestJobRequest } from '@mt/contracts';
 import type { NewJob, ProjectView, Repositories } from './db/index.js';
 import { ApiError } from './http-errors.js';
-import { assetRef, lastClipPayload, type PipelinePlan, pairIndex, pairSeed, planFor, renderPayload, transitionPayload } from './pipeline-plan.js';
+import {
+  assetRef,
+  clipCaptions,
+  lastCaption,
+  lastClipPayload,
+  type PipelinePlan,
+  pairIndex,
+  pairSeed,
+  planFor,
+  renderPayload,
+  transitionPayload,
+} from './pipeline-plan.js';
 
 /**
  * Turns a REST job request into a job to create: checks that what the request names exists and fits,
@@ -66,7 +77,13 @@ export class JobRequests {
     if (from < 0) throw new ApiError('validation_failed', 'from_asset_id: not a photo of this memorial', { field: 'from_asset_id' });
     if (to < 0) throw new ApiError('validation_failed', 'to_asset_id: not a photo of this memorial', { field: 'to_asset_id' });
     if (from === to) throw new ApiError('validation_failed', 'to_asset_id: must differ from from_asset_id', { field: 'to_asset_id' });
-    const payload = { ...transitionPayload(plan, 0), from: plan.photos[from]!, to: plan.photos[to]!, seed: pairSeed(b.from_asset_id, b.to_asset_id) };
+    const payload = {
+      ...transitionPayload(plan, 0),
+      from: plan.photos[from]!,
+      to: plan.photos[to]!,
+      seed: pairSeed(b.from_asset_id, b.to_asset_id),
+      captions: clipCaptions(plan, b.from_asset_id, b.to_asset_id, from === 0),
+    };
     return { type: 'transition', projectId: p.id, params: b, payload };
   }
 
@@ -74,7 +91,7 @@ export class JobRequests {
     const plan = await this.plan(p, b.duration_seconds);
     const asset = plan.photos.find((a) => a.asset_id === b.asset_id);
     if (!asset) throw new ApiError('validation_failed', 'asset_id: not a photo of this memorial', { field: 'asset_id' });
-    return { type: 'last_clip', projectId: p.id, params: b, payload: { ...lastClipPayload(plan), asset } };
+    return { type: 'last_clip', projectId: p.id, params: b, payload: { ...lastClipPayload(plan), asset, caption: lastCaption(plan, asset.asset_id) } };
   }
 
   /** Render from the latest good clips: for each pair in today's order, the newest succeeded transition. */
@@ -86,7 +103,7 @@ export class JobRequests {
     for (let i = 0; i < plan.photos.length - 1; i++) {
       const a = plan.photos[i]!.asset_id;
       const b = plan.photos[i + 1]!.asset_id;
-      const found = await jobs.latestTransition(p.id, a, b, plan);
+      const found = await jobs.latestTransition(p.id, a, b, plan, transitionPayload(plan, i).captions);
       if (!found)
         throw new ApiError(
           'validation_failed',
@@ -99,7 +116,7 @@ export class JobRequests {
         );
       clips.push(JOB_RESULTS.transition.parse(found.result).clip_key);
     }
-    const last = await jobs.latestLastClip(p.id, plan.photos.at(-1)!.asset_id, plan);
+    const last = await jobs.latestLastClip(p.id, plan.photos.at(-1)!.asset_id, plan, lastClipPayload(plan).caption);
     if (!last)
       throw new ApiError('validation_failed', 'The closing scene for the last photo has not been made yet. Run the memorial first.', { field: 'last_clip' });
     clips.push(JOB_RESULTS.last_clip.parse(last.result).clip_key);

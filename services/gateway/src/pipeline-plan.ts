@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { type AssetRef, type CommandPayloads, DRAFT_RESOLUTION, type JobResults, type OutputResolution, RESOLUTION_SIZE, type RemakeTarget } from '@mt/contracts';
+import {
+  type AssetRef,
+  type CommandPayloads,
+  DRAFT_RESOLUTION,
+  type JobResults,
+  type OutputResolution,
+  RESOLUTION_SIZE,
+  type RemakeTarget,
+} from '@mt/contracts';
 import type { AssetRow, JobView, ProjectView } from './db/index.js';
 
 // What a pipeline makes, as pure functions of its plan: the coordinator and the job requests share them.
@@ -19,6 +27,8 @@ export interface PipelinePlan {
   epilogue: { name: string | null; born: string | null; died: string | null; title: string | null } | null;
   /** A remake: the one pair made again (with a fresh seed) … */
   remake?: RemakeTarget & { seed: number };
+  /** Issue 13: the photos' captions shown in the video, by asset id (none when the caption style is `off`). Absent in older plans. */
+  captions?: Record<string, string>;
   /** … and the clips kept from earlier runs, by step key; only the other steps are made. */
   reuse?: Record<string, { job_id: string; clip: ClipResult }>;
   /** A draft preview: 480p, classic transitions; its render never becomes the memorial's video. */
@@ -40,8 +50,23 @@ export function planFor(p: ProjectView, photos: AssetRow[], music: AssetRow | nu
     seconds: p.transition_seconds as PipelinePlan['seconds'],
     style: p.transition_style as PipelinePlan['style'],
     epilogue: p.subject_name || p.born || p.died ? { name: p.subject_name ?? null, born: p.born ?? null, died: p.died ?? null, title: p.title } : null,
+    captions: p.caption_style === 'off' ? {} : Object.fromEntries(photos.filter((a) => a.caption).map((a) => [a.id, a.caption!])),
   };
 }
+
+/**
+ * The captions a transition from → to shows (null when it shows none): part of its payload, and of
+ * what a remake compares before it reuses a clip. `opening`: the clip starts the video.
+ */
+export function clipCaptions(plan: PipelinePlan, from: string, to: string, opening: boolean): CommandPayloads['transition']['captions'] {
+  const c = plan.captions ?? {};
+  const a = c[from] ?? null;
+  const b = c[to] ?? null;
+  return a || b ? { from: a, to: b, opening: opening && !!a } : null;
+}
+
+/** The caption the closing clip of `assetId` shows (null: none). */
+export const lastCaption = (plan: PipelinePlan, assetId: string): string | null => plan.captions?.[assetId] ?? null;
 
 /**
  * The draft preview of a plan: same photos, order, music, fps, length, seeds and epilogue, at 854×480
@@ -77,6 +102,7 @@ export const transitionPayload = (plan: PipelinePlan, i: number): CommandPayload
     seed: remade ? plan.remake!.seed : pairSeed(from.asset_id, to.asset_id),
     resolution: plan.resolution,
     fps: plan.fps,
+    captions: clipCaptions(plan, from.asset_id, to.asset_id, i === 0),
   };
 };
 
@@ -88,6 +114,7 @@ export const lastClipPayload = (plan: PipelinePlan): CommandPayloads['last_clip'
   epilogue: plan.epilogue,
   resolution: plan.resolution,
   fps: plan.fps,
+  caption: lastCaption(plan, plan.photos.at(-1)!.asset_id),
 });
 
 export const renderPayload = (plan: PipelinePlan, clips: string[]): CommandPayloads['render'] => ({

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { objectKeys } from '@mt/contracts';
+import { CaptionText, objectKeys } from '@mt/contracts';
 import { inspectUpload, UnsupportedMediaError, type UploadInfo } from '@mt/media';
 import { config, makeJobDir, removeDir, type Storage } from '@mt/platform';
 import busboy from 'busboy';
@@ -123,6 +123,14 @@ async function receive(req: IncomingMessage, dir: string): Promise<Received> {
   });
 }
 
+/** The optional `caption` text field (issue 13): the caption given to every photo of the upload; empty is none; 422 when it cannot be one. */
+export function uploadCaption(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  const r = CaptionText.safeParse(raw);
+  if (!r.success) throw new ApiError('validation_failed', `caption: ${r.error.issues[0]?.message ?? 'not a caption'}`, { field: 'caption' });
+  return r.data || null;
+}
+
 /** Makes a photo's thumbnail from its local file and stores it; returns its object key. */
 export type ThumbnailMaker = (localPhoto: string, projectId: string, assetId: string) => Promise<string>;
 
@@ -158,6 +166,7 @@ export async function acceptUpload(
   try {
     const { files, fields } = await receive(req, dir);
     const contributorName = from ? from.contributorName(fields.contributor_name) : null;
+    const caption = uploadCaption(fields.caption);
     const inspected: Array<{ f: ReceivedFile; info: UploadInfo }> = [];
     for (const f of files) {
       if (f.size === 0) throw new ApiError('validation_failed', `"${f.filename}" is empty.`, { field: 'files', filename: f.filename });
@@ -203,6 +212,7 @@ export async function acceptUpload(
         duration_seconds: info.durationSeconds ?? null,
         object_key: key,
         thumbnail_key: thumbnailKey,
+        ...(caption && info.kind === 'photo' ? { caption } : {}),
         ...(from ? { contributor_name: contributorName, review: from.moderated ? ('pending' as const) : ('approved' as const), link_id: from.linkId } : {}),
       });
     }

@@ -1,4 +1,4 @@
-import { type CanvasFace, classicTransition } from '@mt/media';
+import { type CanvasFace, type ClipCaptions, classicTransition } from '@mt/media';
 
 export interface GenerateRequest {
   from: string;
@@ -16,6 +16,8 @@ export interface GenerateRequest {
   log?: ProviderLog;
   /** Faces on the two canvases (canvas pixels), where known: the classic camera heads for them. */
   faces?: { from?: readonly CanvasFace[] | undefined; to?: readonly CanvasFace[] | undefined } | undefined;
+  /** Caption PNGs of the two photos (issue 13); the classic provider draws them in, a generative clip gets them after its gate. */
+  captions?: ClipCaptions | undefined;
 }
 
 /** The two log levels providers write at (the job's logger, following its stage). */
@@ -46,6 +48,7 @@ export const classicProvider: TransitionProvider = {
       signal: r.signal,
       onProgress: r.onProgress,
       faces: r.faces,
+      captions: r.captions,
     });
     const guided = plan.faceGuided ?? { a: false, b: false };
     const toward = [guided.a && 'the first', guided.b && 'the second'].filter(Boolean).join(' and ');

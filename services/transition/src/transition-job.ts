@@ -3,6 +3,7 @@ import { text } from 'node:stream/consumers';
 import { objectKeys, RESOLUTION_SIZE } from '@mt/contracts';
 import { CLIP_VERSION, lastClip, validateClip } from '@mt/media';
 import { asJobFailure, type CanvasRequest, ensureCanvas, type JobContext, type JobHandler, loadCanvasFaces, type Storage } from '@mt/platform';
+import { captionGenerativeClip, lastClipCaption, transitionCaptions } from './clip-captions.js';
 import { GenerativeProvider } from './generative.js';
 import { readGenerativeConfig } from './generative-config.js';
 import { type ClipOutcome, makeClip } from './make-clip.js';
@@ -77,6 +78,9 @@ export const runTransitionJob: JobHandler<'transition'> = async (ctx) => {
     { req: reqA, name: 'the first photo' },
     { req: reqB, name: 'the second photo' },
   ]);
+  // Captions (issue 13): drawn once; the clip's ends are checked against the photos with them on.
+  const caps = await transitionCaptions(p.captions, { from: a.file, to: b.file }, { dir: ctx.dir, ...size, signal: ctx.signal });
+  if (caps.error) ctx.log.warn({ err: caps.error }, 'captions left out: they could not be drawn');
   const output = path.join(ctx.dir, 'clip.mp4');
   // generate: 5..85 %, validate: 86..99 % (a retry or the fallback enters the stages again; progress never goes back).
   let span: [number, number] = [5, 85];
@@ -97,6 +101,7 @@ export const runTransitionJob: JobHandler<'transition'> = async (ctx) => {
         signal: ctx.signal,
         log: stageLog(ctx),
         faces: { from: facesA, to: facesB },
+        captions: caps.files,
       },
       phase: async (phase, detail) => {
         span = phase === 'generate' ? [5, 85] : [86, 99];
@@ -104,9 +109,11 @@ export const runTransitionJob: JobHandler<'transition'> = async (ctx) => {
       },
       progress: (f) => ctx.progress(span[0] + f * (span[1] - span[0])),
       validateClassic: async (file) => {
-        await validateClip(file, { frames, fps: p.fps, ...size, first: a.file, last: b.file, signal: ctx.signal });
+        await validateClip(file, { frames, fps: p.fps, ...size, first: caps.first, last: caps.last, signal: ctx.signal });
       },
     });
+    // A generative clip gets its captions after the gate (one more encode).
+    if (outcome.provider === 'generative' && caps.files) await captionGenerativeClip(output, caps.files, { frames, fps: p.fps, ...size, signal: ctx.signal });
   } catch (e) {
     throw asJobFailure(e, 'Making the transition');
   }
@@ -153,6 +160,8 @@ export const runLastClipJob: JobHandler<'last_clip'> = async (ctx) => {
   } = await clipFaces(ctx.storage, [{ req, name: 'the last photo' }]);
   await ctx.stage('last_clip_generate', 5, p.epilogue ? 'Fading out, with the epilogue card' : 'Fading out');
   const output = path.join(ctx.dir, 'last.mp4');
+  const cap = await lastClipCaption(p.caption, canvas.file, { dir: ctx.dir, ...size, signal: ctx.signal });
+  if (cap.error) ctx.log.warn({ err: cap.error }, 'caption left out: it could not be drawn');
   const e = p.epilogue;
   let faceGuided = false;
   try {
@@ -167,6 +176,7 @@ export const runLastClipJob: JobHandler<'last_clip'> = async (ctx) => {
       signal: ctx.signal,
       onProgress: (f) => ctx.progress(5 + f * 80),
       faces,
+      caption: cap.file,
     });
     faceGuided = plan.faceGuided ?? false;
   } catch (err) {
@@ -174,7 +184,7 @@ export const runLastClipJob: JobHandler<'last_clip'> = async (ctx) => {
   }
   await ctx.stage('last_clip_finalize', 86, 'Checking and storing the closing scene');
   try {
-    await validateClip(output, { frames, fps: p.fps, ...size, first: canvas.file, signal: ctx.signal });
+    await validateClip(output, { frames, fps: p.fps, ...size, first: cap.first, signal: ctx.signal });
   } catch (err) {
     throw asJobFailure(err, 'The closing scene');
   }

@@ -3,11 +3,11 @@ import type { AssetRow } from './entities.js';
 
 // bigint comes back from the driver as a string; the row type says number, so it is cast in SQL.
 const COLUMNS = `id, project_id, kind, filename, content_type, size_bytes::float8 as size_bytes, sha256, width, height,
-  duration_seconds, position, object_key, thumbnail_key, contributor_name, review, link_id, created_at`;
+  duration_seconds, position, object_key, thumbnail_key, contributor_name, review, link_id, caption, created_at`;
 
 /** A new asset's row; a member's upload leaves out who contributed it (approved, no link). */
-export type NewAsset = Omit<AssetRow, 'position' | 'created_at' | 'contributor_name' | 'review' | 'link_id'> &
-  Partial<Pick<AssetRow, 'contributor_name' | 'review' | 'link_id'>>;
+export type NewAsset = Omit<AssetRow, 'position' | 'created_at' | 'contributor_name' | 'review' | 'link_id' | 'caption'> &
+  Partial<Pick<AssetRow, 'contributor_name' | 'review' | 'link_id' | 'caption'>>;
 
 /** The `assets` table: the only module that writes SQL for it. */
 export class AssetRepo {
@@ -68,9 +68,9 @@ export class AssetRepo {
     for (const a of assets) {
       const rows = await em.execute<AssetRow[]>(
         `insert into assets (id, project_id, kind, filename, content_type, size_bytes, sha256, width, height, duration_seconds, position, object_key, thumbnail_key,
-           contributor_name, review, link_id)
+           contributor_name, review, link_id, caption)
          values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-           case when ? = 'photo' then (select coalesce(max(position), 0) + 1 from assets where project_id = ? and kind = 'photo') end, ?, ?, ?, ?, ?)
+           case when ? = 'photo' then (select coalesce(max(position), 0) + 1 from assets where project_id = ? and kind = 'photo') end, ?, ?, ?, ?, ?, ?)
          returning ${COLUMNS}`,
         [
           a.id,
@@ -90,6 +90,7 @@ export class AssetRepo {
           a.contributor_name ?? null,
           a.review ?? 'approved',
           a.link_id ?? null,
+          a.kind === 'photo' ? (a.caption ?? null) : null,
         ],
       );
       out.push(rows[0]!);
@@ -115,6 +116,16 @@ export class AssetRepo {
         `update assets set position = s.rn from (select id, row_number() over (order by position, id) as rn from assets where project_id = ? and kind = 'photo') s where assets.id = s.id`,
         [a.project_id],
       );
+  }
+
+  /** Sets (or with null clears) a photo's caption; null when the project has no such photo. */
+  async setCaption(em: EntityManager, projectId: string, assetId: string, caption: string | null): Promise<AssetRow | null> {
+    const rows = await em.execute<AssetRow[]>(`update assets set caption = ? where project_id = ? and id = ? and kind = 'photo' returning ${COLUMNS}`, [
+      caption,
+      projectId,
+      assetId,
+    ]);
+    return rows[0] ?? null;
   }
 
   async setThumbnail(assetId: string, key: string): Promise<void> {

@@ -16,6 +16,8 @@ export const ProjectEntity = defineEntity({
     transition_style: p.string(),
     resolution: p.string(),
     fps: p.integer(),
+    /** Issue 13: `lower_third` | `off`. */
+    caption_style: p.string().$type<'lower_third' | 'off'>(),
     video: p.json<ProjectVideo & { video_key: string; poster_key: string }>().nullable(),
     created_at: p.datetime(),
     updated_at: p.datetime(),
@@ -47,6 +49,8 @@ export const AssetEntity = defineEntity({
     review: p.string().$type<'approved' | 'pending'>(),
     /** v1.3: the contribute link it came through (null once that link is revoked, or for members' uploads). */
     link_id: p.string().nullable(),
+    /** Issue 13: the photo's caption (1–200 characters), shown over it in the video; null: none. */
+    caption: p.text().nullable(),
     created_at: p.datetime(),
   },
 });

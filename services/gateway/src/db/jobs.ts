@@ -205,27 +205,32 @@ export class JobRepo {
     await em.execute(`update jobs set attempt = ? where id = ?`, [attempt, id]);
   }
 
-  /** The newest good transition clip of a pair for these settings, made by the current clip method. */
-  async latestTransition(projectId: string, fromId: string, toId: string, s: ClipSettings, em = this.em()): Promise<JobView | null> {
+  /**
+   * The newest good transition clip of a pair for these settings, made by the current clip method,
+   * showing these captions (issue 13; null = none, as clips made before captions show).
+   */
+  async latestTransition(projectId: string, fromId: string, toId: string, s: ClipSettings, captions: unknown = null, em = this.em()): Promise<JobView | null> {
     const rows = await em.execute<JobView[]>(
       `${SELECT_JOB} where j.project_id = ? and j.type = 'transition' and j.status = 'succeeded'
          and j.payload->'from'->>'asset_id' = ? and j.payload->'to'->>'asset_id' = ?
          and (j.payload->>'seconds')::int = ? and j.payload->>'resolution' = ? and (j.payload->>'fps')::int = ?
          and (j.result->>'method_version')::int = ?
+         and coalesce(j.payload->'captions', 'null'::jsonb) = ?::jsonb
        order by j.finished_at desc limit 1`,
-      [projectId, fromId, toId, s.seconds, s.resolution, s.fps, CLIP_VERSION],
+      [projectId, fromId, toId, s.seconds, s.resolution, s.fps, CLIP_VERSION, JSON.stringify(captions ?? null)],
     );
     return rows[0] ?? null;
   }
 
-  /** The newest good closing clip of a photo for these settings, made by the current clip method. */
-  async latestLastClip(projectId: string, assetId: string, s: ClipSettings, em = this.em()): Promise<JobView | null> {
+  /** The newest good closing clip of a photo for these settings, made by the current clip method, showing this caption (null: none). */
+  async latestLastClip(projectId: string, assetId: string, s: ClipSettings, caption: string | null = null, em = this.em()): Promise<JobView | null> {
     const rows = await em.execute<JobView[]>(
       `${SELECT_JOB} where j.project_id = ? and j.type = 'last_clip' and j.status = 'succeeded'
          and j.payload->'asset'->>'asset_id' = ? and (j.payload->>'seconds')::int = ? and j.payload->>'resolution' = ? and (j.payload->>'fps')::int = ?
          and (j.result->>'method_version')::int = ?
+         and coalesce(j.payload->>'caption', '') = ?
        order by j.finished_at desc limit 1`,
-      [projectId, assetId, s.seconds, s.resolution, s.fps, CLIP_VERSION],
+      [projectId, assetId, s.seconds, s.resolution, s.fps, CLIP_VERSION, caption ?? ''],
     );
     return rows[0] ?? null;
   }

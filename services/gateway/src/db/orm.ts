@@ -9,6 +9,7 @@ import { Migration20261203100000_accounts } from './migrations/Migration20261203
 import { Migration20261203110000_members } from './migrations/Migration20261203110000_members.js';
 import { Migration20261203120000_share_links } from './migrations/Migration20261203120000_share_links.js';
 import { Migration20261203130000_webhooks } from './migrations/Migration20261203130000_webhooks.js';
+import { Migration20261210130000_captions } from './migrations/Migration20261210130000_captions.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000_initial', class: Migration20261127000000_initial },
@@ -18,6 +19,7 @@ export const migrationsList = [
   { name: 'Migration20261203110000_members', class: Migration20261203110000_members },
   { name: 'Migration20261203120000_share_links', class: Migration20261203120000_share_links },
   { name: 'Migration20261203130000_webhooks', class: Migration20261203130000_webhooks },
+  { name: 'Migration20261210130000_captions', class: Migration20261210130000_captions },
 ];
 
 export async function createOrm(clientUrl = config.databaseUrl): Promise<MikroORM> {

@@ -45,12 +45,15 @@ export class ProjectRepo {
   }
 
   /** Writes the memorial and its owner's membership in one statement: no memorial is ever without an owner. */
-  async create(req: CreateProjectRequest, ownerAccountId: string): Promise<string> {
+  async create(
+    req: Omit<CreateProjectRequest, 'caption_style'> & Partial<Pick<CreateProjectRequest, 'caption_style'>>,
+    ownerAccountId: string,
+  ): Promise<string> {
     const id = randomUUID();
     await this.em().execute(
       `with p as (
-         insert into projects (id, title, subject_name, born, died, transition_seconds, transition_style, resolution, fps)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?) returning id)
+         insert into projects (id, title, subject_name, born, died, transition_seconds, transition_style, resolution, fps, caption_style)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id)
        insert into project_members (project_id, account_id, role) select id, ?, 'owner' from p`,
       [
         id,
@@ -62,6 +65,7 @@ export class ProjectRepo {
         req.transition_style,
         req.resolution,
         req.fps,
+        req.caption_style ?? 'lower_third',
         ownerAccountId,
       ],
     );
@@ -91,6 +95,11 @@ export class ProjectRepo {
   /** Holds the project's row until the transaction ends: uploads and order changes queue behind it. */
   async lock(em: EntityManager, id: string): Promise<void> {
     await em.execute(`select id from projects where id = ? for update`, [id]);
+  }
+
+  /** Issue 13: how the memorial's photo captions are shown. */
+  async setCaptionStyle(em: EntityManager, id: string, style: 'lower_third' | 'off'): Promise<void> {
+    await em.execute(`update projects set caption_style = ?, updated_at = now() where id = ?`, [style, id]);
   }
 
   async touch(em: EntityManager, id: string): Promise<void> {

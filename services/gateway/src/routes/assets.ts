@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { AssetList, ReorderAssetsRequest } from '@mt/contracts';
-import { deleteAsset, reorderPhotos } from '../asset-edits.js';
+import { Asset, AssetList, ReorderAssetsRequest, UpdateAssetRequest } from '@mt/contracts';
+import { deleteAsset, reorderPhotos, setCaption } from '../asset-edits.js';
 import { assetDto } from '../dto.js';
 import { notFound } from '../http-errors.js';
 import { serveObject } from '../serve-object.js';
@@ -24,7 +24,17 @@ export function assetRoutes(d: RouteDeps) {
     summary: 'Upload photos and music',
     request: {
       params: ProjectParam,
-      body: { required: true, content: { 'multipart/form-data': { schema: z.object({ files: z.array(z.string().openapi({ format: 'binary' })) }) } } },
+      body: {
+        required: true,
+        content: {
+          'multipart/form-data': {
+            schema: z.object({
+              files: z.array(z.string().openapi({ format: 'binary' })),
+              caption: z.string().max(200).optional().openapi({ description: 'A caption for the photos (one line, at most 200 characters; issue 13)' }),
+            }),
+          },
+        },
+      },
     },
     responses: { 201: json(AssetList, 'The stored files'), ...errors(400, 404, 409, 413, 415, 422, 503) },
   });
@@ -61,6 +71,23 @@ export function assetRoutes(d: RouteDeps) {
     async (c) => {
       const p = await c.var.access.project(c.req.valid('param').project_id, 'write');
       return c.json({ items: (await reorderPhotos(d.repos, p.id, c.req.valid('json').asset_ids)).map(assetDto) }, 200);
+    },
+  );
+  api.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/projects/{project_id}/assets/{asset_id}',
+      tags,
+      operationId: 'updateAsset',
+      summary: "Change a photo's caption (shown over it in the video)",
+      description: 'One line in any script, at most 200 characters; empty or null clears it. Members only.',
+      request: { params: AssetParam, body: body(UpdateAssetRequest) },
+      responses: { 200: json(Asset, 'The photo with its caption'), ...errors(400, 404, 422) },
+    }),
+    async (c) => {
+      const { project_id, asset_id } = c.req.valid('param');
+      const { asset } = await c.var.access.asset(project_id, asset_id, 'write');
+      return c.json(assetDto(await setCaption(d.repos, asset, c.req.valid('json').caption)), 200);
     },
   );
   api.openapi(

@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
-import { CreateProjectRequest, Job, ListQuery, Project, ProjectList, RemakeRequest } from '@mt/contracts';
+import { CreateProjectRequest, Job, ListQuery, Project, ProjectList, RemakeRequest, UpdateProjectRequest } from '@mt/contracts';
+import { transaction } from '../db/index.js';
 import { jobDto, projectDto } from '../dto.js';
 import { ApiError, projectBusy } from '../http-errors.js';
 import { deleteProject } from '../project-deletion.js';
@@ -57,6 +58,23 @@ export function projectRoutes(d: RouteDeps) {
       responses: { 200: json(Project, 'The memorial'), ...errors(404) },
     }),
     async (c) => c.json(projectDto(await c.var.access.project(c.req.valid('param').project_id, 'read')), 200),
+  );
+  api.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/projects/{project_id}',
+      tags,
+      operationId: 'updateProject',
+      summary: "Change a memorial's settings (the caption style)",
+      request: { params: ProjectParam, body: body(UpdateProjectRequest) },
+      responses: { 200: json(Project, 'The memorial'), ...errors(400, 404, 422) },
+    }),
+    async (c) => {
+      const p = await c.var.access.project(c.req.valid('param').project_id, 'write');
+      const { caption_style } = c.req.valid('json');
+      if (caption_style) await transaction(d.repos, (em) => d.repos.projects.setCaptionStyle(em, p.id, caption_style));
+      return c.json(projectDto((await d.repos.projects.find(p.id))!), 200);
+    },
   );
   api.openapi(
     createRoute({

@@ -151,14 +151,19 @@ export function sharedRoutes(d: RouteDeps) {
     tags,
     operationId: 'contributeAssets',
     summary: 'Add photos with a contribute link',
-    description: 'Photos only, with the contributor’s name; through a moderated link they arrive `pending` until a member approves them.',
+    description:
+      'Photos only, with the contributor’s name and, optionally, a caption for them; through a moderated link they arrive `pending` until a member approves them.',
     security: byLink,
     request: {
       body: {
         required: true,
         content: {
           'multipart/form-data': {
-            schema: z.object({ files: z.array(z.string().openapi({ format: 'binary' })), contributor_name: z.string().min(1).max(100) }),
+            schema: z.object({
+              files: z.array(z.string().openapi({ format: 'binary' })),
+              contributor_name: z.string().min(1).max(100),
+              caption: z.string().max(200).optional().openapi({ description: 'A caption for the photos (one line, at most 200 characters; issue 13)' }),
+            }),
           },
         },
       },
