@@ -78,12 +78,16 @@ afterAll(() => {
 });
 
 describe('detectFaces (BlazeFace on tfjs wasm, corpus photos)', () => {
-  it('loads the model and wasm from the installed packages with the network off', async () => {
+  it('loads the model and wasm from the installed packages with the network off, leaving process handlers as they were', async () => {
     const paths = faceModelPaths();
     expect(paths.models).toMatch(/node_modules/);
+    const handlers = () => [process.listeners('uncaughtException').length, process.listeners('unhandledRejection').length];
+    const before = handlers();
     const r = await detectFaces(photo('people_pd/louis_armstrong_gottlieb.jpg'));
     expect(r.faces).toHaveLength(1);
     expect(attempts).toEqual([]);
+    // The wasm module's rethrowing process handlers are taken off again (a service logs and survives).
+    expect(handlers()).toEqual(before);
   });
 
   it.each(GROUPS)('%s: between %i and %i faces, each inside the photo, in its pixel coordinates', async (p, fewest, most) => {

@@ -115,11 +115,22 @@ async function loadDetector(): Promise<HumanLike> {
     object: { enabled: false },
     segmentation: { enabled: false },
   });
+  // The wasm module (emscripten) adds process handlers that rethrow any uncaught exception or unhandled
+  // rejection, which would turn a service's logged-and-survived rejection into a crash: take them off.
+  const events = ['uncaughtException', 'unhandledRejection'] as const;
+  const before = events.map((e) => new Set(process.listeners(e)));
+  const dropAdded = () => {
+    for (const [i, e] of events.entries()) for (const l of process.listeners(e)) if (!before[i]!.has(l)) process.removeListener(e, l);
+  };
   human.tf.io.registerLoadRouter((url) => {
     const u = Array.isArray(url) ? url[0] : url;
     return typeof u === 'string' && u.startsWith('file://') ? human.tf.io.http(u, { fetchFunc: fileFetch }) : null;
   });
-  await human.load();
+  try {
+    await human.load();
+  } finally {
+    dropAdded();
+  }
   if (human.tf.getBackend() !== 'wasm') throw new Error(`face model: the wasm backend did not start (got ${human.tf.getBackend()})`);
   return human;
 }
