@@ -33,8 +33,8 @@ export async function linkApi(link, method, path) {
   throw await errorOf(r);
 }
 
-/** One photo with the contributor's name, in one request (upload progress from XHR). */
-export function uploadWithLink(link, file, contributorName, onProgress) {
+/** One photo with the contributor's name (and a caption, if given), in one request (upload progress from XHR). */
+export function uploadWithLink(link, file, contributorName, onProgress, caption = '') {
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/api/v1/shared/assets');
@@ -49,6 +49,7 @@ export function uploadWithLink(link, file, contributorName, onProgress) {
     xhr.onerror = () => resolve({ ok: false, code: 'network', reason: t('err.network') });
     const form = new FormData();
     form.append('contributor_name', contributorName);
+    if (caption.trim()) form.append('caption', caption.trim());
     form.append('files', file, file.name);
     xhr.send(form);
   });

@@ -158,6 +158,21 @@ export function usePhotoTiles(projectId, initial, hooks) {
     }
   }
 
+  /** A photo's caption (shown over it in the video): saved when it changed; empty clears it. Returns whether it was saved. */
+  async function setCaption(tile, text) {
+    const next = text.trim();
+    if (next === (tile.asset.caption ?? '')) return true;
+    try {
+      const a = await api('PATCH', `/projects/${encodeURIComponent(projectId)}/assets/${encodeURIComponent(tile.asset.id)}`, { caption: next || null });
+      patch(tile, { asset: a });
+      announce(next ? t('cap.saved', { name: tile.name }) : t('cap.cleared', { name: tile.name }));
+      return true;
+    } catch (e) {
+      latest.current.setError(e);
+      return false;
+    }
+  }
+
   function dismiss(tile) {
     const i = tiles.current.indexOf(tile);
     const next = tiles.current.filter((x) => x !== tile);
@@ -177,6 +192,7 @@ export function usePhotoTiles(projectId, initial, hooks) {
     dropOn,
     remove,
     approve,
+    setCaption,
     dismiss,
   };
 }

@@ -34,6 +34,44 @@ function TileActions({ tile, pos, count, locked, busy, photos }) {
     <button type="button" class="btn btn-quiet btn-small" data-focus=${`rm-${tile.key}`} aria-label=${t('m.removeLabel', { name })} disabled=${busy} onClick=${() => photos.remove(tile)}>${t('m.remove')}</button>`;
 }
 
+/**
+ * The photo's caption, edited in place: saved on Enter or when the field is left (Escape puts the
+ * saved one back). dir=auto: Arabic or Hebrew is typed right to left. Its own state while typing;
+ * `onEditing` stops the tile from dragging meanwhile, so text can be selected with the mouse.
+ */
+function CaptionField({ tile, photos, onEditing }) {
+  const saved = tile.asset?.caption ?? '';
+  const [text, setText] = useState(saved);
+  const [state, setState] = useState(null); // null | 'saving' | 'error'
+  const id = `caption-${tile.key}`;
+  const save = async () => {
+    if (text.trim() === saved) return setText(saved);
+    setState('saving');
+    const ok = await photos.setCaption(tile, text);
+    setState(ok ? null : 'error');
+  };
+  return html`<div class="tile-caption">
+    <label class="visually-hidden" for=${id}>${t('cap.label', { name: tile.name })}</label>
+    <input id=${id} type="text" maxlength="200" dir="auto" placeholder=${t('cap.placeholder')} value=${text} enterkeyhint="done"
+      aria-invalid=${state === 'error' ? 'true' : null} aria-busy=${state === 'saving' ? 'true' : null}
+      onInput=${(e) => setText(e.currentTarget.value)}
+      onFocus=${() => onEditing(true)}
+      onBlur=${() => {
+        onEditing(false);
+        save();
+      }}
+      onKeyDown=${(e) => {
+        if (e.key === 'Enter') {
+          e.preventDefault();
+          save();
+        } else if (e.key === 'Escape') {
+          setText(saved);
+          setState(null);
+        }
+      }} />
+  </div>`;
+}
+
 /** Which half of a tile the pointer is over: dropping there puts the photo before or after it. */
 const afterHalf = (e) => {
   const r = e.currentTarget.getBoundingClientRect();
@@ -47,7 +85,8 @@ const afterHalf = (e) => {
 function Tile({ tile, pos, count, locked, busy, photos, drag }) {
   const done = tile.state === 'done';
   const inFlight = tile.state === 'uploading' || tile.state === 'queued' || tile.state === 'checking';
-  const canDrag = done && !locked;
+  const [editing, setEditing] = useState(false);
+  const canDrag = done && !locked && !editing;
   const over = drag.over?.key === tile.key ? (drag.over.after ? ' drop-after' : ' drop-before') : '';
   const isTarget = () => Boolean(drag.key && drag.key !== tile.key);
   const handlers = canDrag
@@ -90,6 +129,7 @@ function Tile({ tile, pos, count, locked, busy, photos, drag }) {
     </div>
     <p class="tile-name" title=${tile.name}><${Name} text=${tile.name} /></p>
     ${tile.asset?.contributor_name ? html`<p class="tile-from">${t('rel.addedBy')} <${Name} text=${tile.asset.contributor_name} /></p>` : ''}
+    ${done ? html`<${CaptionField} tile=${tile} photos=${photos} onEditing=${setEditing} />` : ''}
     <p class="tile-status" id=${`status-${tile.key}`}>${statusText(tile, pos)}</p>
     <div class="tile-actions"><${TileActions} tile=${tile} pos=${pos} count=${count} locked=${locked} busy=${busy} photos=${photos} /></div>
   </li>`;

@@ -30,6 +30,7 @@ function MyUpload({ asset, onRemove, busy }) {
   return html`<li class="tile tile-done" id=${`mine-${asset.id}`}>
     <div class="thumb">${asset.thumbnail_url ? html`<img src=${asset.thumbnail_url} alt="" width="160" height="160" />` : html`<span class="thumb-empty" aria-hidden="true"></span>`}</div>
     <p class="tile-name" title=${asset.filename}><${Name} text=${asset.filename} /></p>
+    ${asset.caption ? html`<p class="tile-caption-text" dir="auto">${asset.caption}</p>` : ''}
     <p class="tile-status">${pending ? t('share.pending') : t('share.approved')}</p>
     <div class="tile-actions">
       <button type="button" class="btn btn-quiet btn-small" disabled=${busy} aria-label=${t('m.removeLabel', { name: asset.filename })} onClick=${() => onRemove(asset)}>${t('m.remove')}</button>
@@ -77,6 +78,7 @@ export function ContributeView({ link, shared }) {
   const { project } = shared;
   const [name, setName] = useState(savedName);
   const [nameMissing, setNameMissing] = useState(false);
+  const [caption, setCaption] = useState('');
   const [sending, setSending] = useState([]);
   const [error, setError] = useState(null);
   const uploads = useMyUploads(link, setError);
@@ -99,7 +101,7 @@ export function ContributeView({ link, shared }) {
     const update = (item, p) => setSending((s) => s.map((x) => (x.id === item.id ? { ...x, ...p } : x)));
     let ok = 0;
     for (const item of items) {
-      const r = await uploadWithLink(link, item.file, name.trim(), (pct) => update(item, { pct }));
+      const r = await uploadWithLink(link, item.file, name.trim(), (pct) => update(item, { pct }), caption);
       if (!r.ok) {
         update(item, { state: 'refused', reason: r.reason });
         continue;
@@ -122,6 +124,12 @@ export function ContributeView({ link, shared }) {
           onInput=${(e) => setName(e.currentTarget.value)} />
         <p class="hint" id="contributor-name-hint">${t('share.yourNameHint')}</p>
         ${nameMissing ? html`<p class="field-error" id="contributor-name-error" role="alert">${t('share.nameNeeded')}</p>` : ''}
+      </div>
+      <div class="field">
+        <label for="contributor-caption">${t('cap.contributeLabel')}</label>
+        <input id="contributor-caption" type="text" maxlength="200" dir="auto" value=${caption} aria-describedby="contributor-caption-hint"
+          onInput=${(e) => setCaption(e.currentTarget.value)} />
+        <p class="hint" id="contributor-caption-hint">${t('cap.contributeHint')}</p>
       </div>
       <div class="actions">
         <button type="button" class="btn btn-primary" id="contribute-pick" onClick=${choose}>${t('m.pick')}</button>
