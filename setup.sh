@@ -11,6 +11,7 @@
 #   13 PostgreSQL not reachable and could not be started  14 NATS with JetStream not reachable
 #   15 project dependencies failed to install            16 photo/font tools missing (heif-convert, Noto CJK)
 #   17 Chromium missing (browser tests)                  18 database could not be created
+#   19 Tesseract OCR with Korean and Arabic missing (caption tests)
 set -uo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -98,6 +99,15 @@ if ! command -v chromium >/dev/null; then
   if can_install; then need_packages 17 "Chromium" chromium; else say "  chromium is missing: the browser tests need it (sudo apt-get install chromium)"; fi
 fi
 command -v chromium >/dev/null && ok "$(chromium --version 2>/dev/null | head -1)"
+
+# ---------------------------------------------------------------- Tesseract (caption tests only)
+say "Tesseract OCR with Korean and Arabic, for the caption tests"
+has_ocr() { command -v tesseract >/dev/null && [ "$(tesseract --list-langs 2>/dev/null | grep -cx 'kor\|ara')" -eq 2 ]; }  # no grep -q: with pipefail it breaks the pipe
+if ! has_ocr; then
+  if can_install; then need_packages 19 "Tesseract OCR (Korean, Arabic)" tesseract-ocr tesseract-ocr-kor tesseract-ocr-ara
+  else say "  Tesseract is missing: the caption tests read captions back with it (sudo apt-get install tesseract-ocr tesseract-ocr-kor tesseract-ocr-ara)"; fi
+fi
+has_ocr && ok "$(tesseract --version 2>/dev/null | head -1), languages kor and ara"
 
 # ---------------------------------------------------------------- PostgreSQL
 PGHOST_=$(url_host "$DATABASE_URL"); PGPORT_=$(url_port "$DATABASE_URL" 5432)
