@@ -271,7 +271,7 @@ const json = { 'content-type': 'application/json' };
 /** Every odd request the fuzzer makes for one operation (bounded by the caller, who samples them). */
 export function probesFor(op: Operation, rng: Rng, ids: KnownIds): Probe[] {
   const names = pathNames(op.path);
-  const deletesTheMemorial = op.method === 'delete' && op.path === '/api/v1/projects/{project_id}';
+  const deletesTheMemorial = op.method === 'DELETE' && op.path === '/api/v1/projects/{project_id}';
   const known = deletesTheMemorial ? { ...ids, project_id: ids.disposable_project_id } : ids;
   const realPath: Record<string, string> = Object.fromEntries(names.map((n) => [n, (known as unknown as Record<string, string>)[n] ?? known.project_id]));
   const url = fillPath(op.path, realPath);
