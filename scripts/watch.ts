@@ -4,7 +4,9 @@
 // from there. Talks to NATS (NATS_URL, MT_NAMESPACE) like the services; Ctrl-C stops it.
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { config, formatEvent, watchEvents } from '@mt/platform';
+// The subscriber and settings alone (not all of @mt/platform, whose S3 and telemetry SDKs take seconds to load).
+import { config } from '../packages/platform/src/config.js';
+import { formatEvent, watchEvents } from '../packages/platform/src/subscriber.js';
 
 const USAGE = 'usage: ./mt watch [--project ID] [--name NAME] [--from-start]';
 const { values } = parseArgs({
@@ -20,6 +22,7 @@ if (values.help) {
   process.exit(0);
 }
 const name = values.name ?? `watch-${os.hostname().replace(/[^A-Za-z0-9_-]/g, '_')}`;
+console.error(`watch: consumer ${name} on ${config.natsUrl} (namespace ${config.namespace})${values.project ? `, project ${values.project}` : ''}`);
 try {
   const w = await watchEvents({
     name,
@@ -30,7 +33,6 @@ try {
     onEvent: (e) => void console.log(formatEvent(e)),
     onNotice: (t) => console.error(`watch: ${t}`),
   });
-  console.error(`watch: consumer ${w.consumer} on ${config.natsUrl} (namespace ${config.namespace})${values.project ? `, project ${values.project}` : ''}`);
   const stop = async () => {
     await w.stop();
     process.exit(0);

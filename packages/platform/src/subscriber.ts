@@ -153,6 +153,8 @@ export function formatEvent(e: JobEvent): string {
   const id = e.job_id.replace(/-/g, '').slice(0, 8);
   const stage = (e.stage ?? e.kind).padEnd(20);
   const pct = e.progress_percent === null ? '    ' : `${Math.round(e.progress_percent)}%`.padStart(4);
-  const detail = e.error ? `${e.error.code}: ${e.error.message}` : (e.detail_message ?? (e.kind === 'progress' ? '' : e.kind));
+  // The kind where the stage column does not already say it (a job that succeeded in `render_done`).
+  const kind = e.kind !== 'progress' && e.stage !== null && e.stage !== e.kind ? e.kind : '';
+  const detail = e.error ? `${e.error.code}: ${e.error.message}` : [kind, e.detail_message].filter(Boolean).join(': ');
   return `${time}  ${type} ${id}  ${stage} ${pct}  ${detail}`.trimEnd();
 }
