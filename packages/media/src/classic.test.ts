@@ -35,9 +35,21 @@ describe('planClassic', () => {
     expect(picks.size).toBeGreaterThan(2);
     for (const x of picks) expect(CLASSIC_TRANSITIONS).toContain(x);
   });
-  it('builds a single ffmpeg graph with sub-pixel swscale motion at output size, no zoompan', () => {
+  it('by default takes the moving frames raw from the warp kernel and cuts xfade to the overlap', () => {
     const plan = planClassic({ seconds: 4, fps: 30, seed: 1, headroom: 1.25 });
     const args = buildClassicArgs({ plan, from: 'a.png', to: 'b.png', output: 'o.mp4', width: W, height: H, canvas: { width: 1600, height: 900 } });
+    const graph = args[args.indexOf('-filter_complex') + 1]!;
+    expect(args.filter((a) => a.startsWith('pipe:'))).toEqual(['pipe:3', 'pipe:4']);
+    expect(args).not.toContain('a.png');
+    expect(graph).not.toMatch(/scale=|zoompan|perspective/);
+    expect(graph).toContain(`trim=end_frame=${plan.offsetFrames}[pre]`);
+    expect(graph).toContain(`xfade=transition=${plan.transition}:duration=${plan.transitionFrames / 30}:offset=0`);
+    expect(graph).toMatch(/concat=n=3/);
+  });
+  it('builds a single ffmpeg graph with sub-pixel swscale motion at output size, no zoompan', () => {
+    const plan = planClassic({ seconds: 4, fps: 30, seed: 1, headroom: 1.25 });
+    // biome-ignore format: one call
+    const args = buildClassicArgs({ plan, from: 'a.png', to: 'b.png', output: 'o.mp4', width: W, height: H, canvas: { width: 1600, height: 900 }, motion: 'swscale' });
     const graph = args[args.indexOf('-filter_complex') + 1]!;
     // per stream: pad once, loop, then scale → crop → scale → crop with per-frame sizes/offsets
     expect(graph.match(/eval=frame:flags=bicubic:threads=1/g)).toHaveLength(4);
@@ -54,13 +66,15 @@ describe('planClassic', () => {
       height: H,
       canvas: { width: 1600, height: 900 },
       graphScript: 'g.txt',
+      motion: 'swscale',
     });
     // biome-ignore format: the option and its value on one line
     expect(scripted.slice(scripted.indexOf('-filter_complex_script'), scripted.indexOf('-filter_complex_script') + 2)).toEqual(['-filter_complex_script', 'g.txt']);
   });
   it('falls back to perspective when the canvas leaves no resample path', () => {
     const plan = planClassic({ seconds: 2, fps: 30, seed: 1, headroom: 1.25 });
-    const args = buildClassicArgs({ plan, from: 'a.png', to: 'b.png', output: 'o.mp4', width: W, height: H, canvas: { width: 1601, height: 901 } });
+    // biome-ignore format: one call
+    const args = buildClassicArgs({ plan, from: 'a.png', to: 'b.png', output: 'o.mp4', width: W, height: H, canvas: { width: 1601, height: 901 }, motion: 'swscale' });
     expect(args[args.indexOf('-filter_complex') + 1]).toMatch(/perspective=.*interpolation=cubic:sense=source:eval=frame/);
   });
 });
@@ -138,12 +152,12 @@ describe('classicTransition', () => {
     expect(jerk).toBeLessThan(0.15);
   }, 60_000);
 
-  it('the renderer alone (lossless) is well below 0.1 px/frame²', async () => {
+  it('the swscale path alone (lossless) is well below 0.1 px/frame²', async () => {
     const dots = t.file('dots-lossless.png');
     await makeDotCanvas(dots, 1600, 900);
     const plan = planClassic({ seconds: 4, fps: FPS, seed: 'smooth', headroom: 1.25, transition: 'fade' });
     const graph = t.file('graph.txt');
-    await writeFile(graph, buildClassicGraph({ plan, width: W, height: H, canvas: { width: 1600, height: 900 } }));
+    await writeFile(graph, buildClassicGraph({ plan, width: W, height: H, canvas: { width: 1600, height: 900 }, motion: 'swscale' }));
     const out = t.file('dots.mkv');
     // biome-ignore format: ffmpeg arguments grouped by option
     await runFfmpeg([

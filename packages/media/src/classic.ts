@@ -10,10 +10,10 @@ import { type CaptionInputs, type ClipCaptions, captionInputs, captionOverlay, c
 import { throwIfAborted } from './errors.js';
 import { type CanvasFace, type ClipFaces, withFaceMoves } from './face-move.js';
 import { runFfmpeg } from './ffmpeg.js';
-import { CanvasWarper, decodeCanvas, MAX_WARP_RATIO, moveFrames, rawFramesInput } from './warp.js';
 import { kenBurnsChain, type Move, perspectiveFilter, randomMove, seededRandom } from './motion.js';
 import { encodeProfile, TO_BT709_YUV, toOutputSize } from './profile.js';
 import { probeImageSize } from './still.js';
+import { CanvasWarper, decodeCanvas, MAX_WARP_RATIO, moveFrames, rawFramesInput } from './warp.js';
 
 /**
  * Version of the clip methods (classic transition, last clip, the generative gate's normalising),
@@ -126,6 +126,22 @@ export function movingStill(p: {
   );
 }
 
+/**
+ * The xfade from [a] to [b] applied to the overlapping frames only, into [out]. xfade works in 4:4:4
+ * (ffmpeg converts every frame it sees, both ways) and copies what it passes through; cut to its window,
+ * A's frames before and B's after go straight to the output: measured on a 720p clip, 3.3 of the graph's
+ * 7.5 G instructions (callgrind) were xfade's conversions of frames outside the window.
+ */
+export function windowedXfade(plan: ClassicPlan, out: string): string {
+  const { fps, offsetFrames: o, transitionFrames: t } = plan;
+  return (
+    `[a]split[a_pre][a_win];[a_pre]trim=end_frame=${o}[pre];[a_win]trim=start_frame=${o},setpts=PTS-STARTPTS[aw];` +
+    `[b]split[b_win][b_post];[b_win]trim=end_frame=${t}[bw];[b_post]trim=start_frame=${t},setpts=PTS-STARTPTS[post];` +
+    `[aw][bw]xfade=transition=${plan.transition}:duration=${t / fps}:offset=0,format=yuv420p[win];` +
+    `[pre][win][post]concat=n=3:v=1:a=0,settb=1/${fps},setpts=N[${out}]`
+  );
+}
+
 /** The filter graph of a classic transition (long: pass it with -filter_complex_script). */
 export function buildClassicGraph(p: {
   plan: ClassicPlan;
@@ -146,7 +162,7 @@ export function buildClassicGraph(p: {
   const b = warped ? '[1:v]setsar=1' : movingStill({ ...common, index: 1, frames: plan.bFrames, move: plan.b, direction: 'back' });
   // Captions: one graph segment after the transition (caption.ts decides the frames).
   const cap = p.captions && (p.captions.from !== undefined || p.captions.to !== undefined) ? p.captions : undefined;
-  const x = `[a][b]xfade=transition=${plan.transition}:duration=${plan.transitionFrames / fps}:offset=${plan.offsetFrames / fps},format=yuv420p[${cap ? 'x' : 'v'}]`;
+  const x = windowedXfade(plan, cap ? 'x' : 'v');
   if (cap) return `${a}[a];\n${b}[b];\n${x};\n${captionOverlay('x', 'v', classicCaptionShows(plan, cap), { fps, width, height })}`;
   return `${a}[a];\n${b}[b];\n${x}`;
 }

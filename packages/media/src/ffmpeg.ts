@@ -4,6 +4,8 @@
  * `-progress pipe:1`, cancels through AbortSignal (SIGTERM, then SIGKILL after a short delay)
  * and waits for the child to exit before rejecting.
  */
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { execa, type ResultPromise } from 'execa';
 import { FfmpegError, MediaAbortedError, throwIfAborted } from './errors.js';
 
@@ -62,6 +64,12 @@ export interface RunFfmpegOptions {
   /** Expected output duration, to turn out_time into a fraction. */
   durationSeconds?: number | undefined;
   onProgress?: ((fraction: number) => void) | undefined;
+  /**
+   * Data written to the child's file descriptors 3, 4, ... (read by ffmpeg as `pipe:3`, `pipe:4`),
+   * pulled as the pipe drains. The run's outcome is the child's: a feed cut short by the child's exit
+   * or a cancel is not an error of its own.
+   */
+  feeds?: ReadonlyArray<Iterable<Uint8Array> | AsyncIterable<Uint8Array>> | undefined;
 }
 
 /** Prepend `-hide_banner -nostdin -y -progress pipe:1 -nostats` unless the caller already gave them. Pure. */
@@ -121,10 +129,11 @@ export async function runFfmpegCapture(args: string[], opts: RunFfmpegOptions = 
   const { signal, durationSeconds, onProgress } = opts;
   throwIfAborted(signal);
   const fullArgs = withRunnerFlags(args);
+  const feeds = opts.feeds ?? [];
   const child = execa(ffmpegPath(), fullArgs, {
     cancelSignal: signal,
     forceKillAfterDelay: FORCE_KILL_AFTER_MS,
-    stdin: 'ignore',
+    stdio: ['ignore', 'pipe', 'pipe', ...feeds.map(() => 'pipe' as const)],
     buffer: { stdout: false, stderr: true },
     stripFinalNewline: false,
     encoding: 'utf8',
@@ -155,7 +164,26 @@ export async function runFfmpegCapture(args: string[], opts: RunFfmpegOptions = 
       }
     }
   });
-  const result = await settle<{ stderr: string }>('ffmpeg', fullArgs, child, signal);
+  // A feed that fails on its own (not because the child stopped reading) stops the child: ffmpeg must
+  // not take the end of its input for the end of the video.
+  let feedError: unknown;
+  const fed = feeds.map((feed, i) =>
+    pipeline(Readable.from(feed, { objectMode: false }), child.stdio[3 + i] as Writable).catch((err: unknown) => {
+      const code = (err as { code?: string }).code;
+      if (code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_DESTROYED') return;
+      feedError ??= err;
+      child.kill('SIGKILL');
+    }),
+  );
+  let result: { stderr: string };
+  try {
+    result = await settle<{ stderr: string }>('ffmpeg', fullArgs, child, signal);
+  } catch (err) {
+    await Promise.all(fed);
+    throw feedError && !signal?.aborted ? feedError : err;
+  }
+  await Promise.all(fed);
+  if (feedError) throw feedError;
   if (onProgress && last < 1) onProgress(1);
   return { stderr: typeof result.stderr === 'string' ? result.stderr : '' };
 }

@@ -7,13 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { captionOverlay, lastClipCaptionShows } from './caption.js';
-import { movingStill, stillInputArgs } from './classic.js';
+import { type ClipMotion, chooseMotion, movingStill, stillInputArgs } from './classic.js';
 import { throwIfAborted } from './errors.js';
 import { type CanvasFace, chooseFaceMove } from './face-move.js';
 import { runFfmpeg } from './ffmpeg.js';
 import { randomMove, seededRandom } from './motion.js';
 import { encodeProfile } from './profile.js';
 import { probeImageSize } from './still.js';
+import { CanvasWarper, decodeCanvas, moveFrames, rawFramesInput } from './warp.js';
 
 export interface Epilogue {
   name?: string | undefined;
@@ -110,6 +111,8 @@ export interface LastClipOptions {
   caption?: string | undefined;
   /** Faces on the canvas (canvas coordinates, from the canvas job); undefined = not known. */
   faces?: readonly CanvasFace[] | undefined;
+  /** Where the motion is made (default 'warp'; see `ClipMotion`). */
+  motion?: ClipMotion;
 }
 
 export async function lastClip(opts: LastClipOptions): Promise<LastClipPlan> {
@@ -126,11 +129,17 @@ export async function lastClip(opts: LastClipOptions): Promise<LastClipPlan> {
   const dir = await mkdtemp(join(tmpdir(), 'mt-last-'));
   try {
     const fadeOut = `fade=t=out:start_frame=${plan.fadeStart}:nb_frames=${plan.fadeFrames}`;
-    let photo = movingStill({ index: 0, frames: plan.frames, fps, move, direction: 'away', canvas, width, height });
+    // The moving photo is input 0: raw frames from the warp kernel on fd 3, or the canvas moved by ffmpeg.
+    const motion = chooseMotion(opts.motion, canvas, { width, height });
+    let photo = motion === 'warp' ? '[0:v]setsar=1' : movingStill({ index: 0, frames: plan.frames, fps, move, direction: 'away', canvas, width, height });
     // Caption: one graph segment over the moving photo (its input comes after the card's; caption.ts decides the frames).
     const captionIndex = withCard ? 2 : 1;
     if (opts.caption) photo = `${photo}[p0];\n${captionOverlay('p0', 'pc', lastClipCaptionShows(plan, fps, captionIndex), { fps, width, height })};\n[pc]null`;
-    const args = [...stillInputArgs(opts.from, fps)];
+    const args = motion === 'warp' ? rawFramesInput(3, { width, height }, fps) : stillInputArgs(opts.from, fps);
+    const feeds =
+      motion === 'warp'
+        ? [moveFrames(await CanvasWarper.create([await decodeCanvas(opts.from, dir, signal)], canvas, { width, height }), 0, move, plan.frames, 'away')]
+        : undefined;
     let graph: string;
     if (withCard && opts.epilogue) {
       const card = join(dir, 'card.png');
@@ -148,7 +157,7 @@ export async function lastClip(opts: LastClipOptions): Promise<LastClipPlan> {
     const script = join(dir, 'graph.txt');
     await writeFile(script, graph);
     args.push('-filter_complex_script', script, '-map', '[v]', '-frames:v', String(plan.frames), ...encodeProfile({ width, height, fps }), opts.output);
-    await runFfmpeg(args, { signal, durationSeconds: plan.frames / fps, onProgress: opts.onProgress });
+    await runFfmpeg(args, { signal, durationSeconds: plan.frames / fps, onProgress: opts.onProgress, feeds });
     return plan;
   } finally {
     await rm(dir, { recursive: true, force: true }).catch(() => {});

@@ -1,0 +1,257 @@
+/**
+ * Camera motion in one resampling pass per frame: a canvas held as yuv420p in WebAssembly memory is
+ * cropped at any sub-pixel rectangle and scaled to the output size by a SIMD bilinear kernel
+ * (assembly/warp.ts, AssemblyScript compiled to WebAssembly ahead of time). ~1 ms per 720p frame against
+ * ~8 ms for the two swscale passes of `kenBurnsChain`, whose per-frame size changes also rebuild
+ * swscale's filters. The frames go to ffmpeg as raw video, so ffmpeg only blends and encodes.
+ *
+ * Geometry: pixel centres map like swscale's (an output pixel x samples the canvas at
+ * x0 + (x + ½)·k − ½, k = crop width / output width), positions in 1/256 pixel; chroma is MPEG-2
+ * sited (horizontally with the even luma sample, vertically between two rows), as ffmpeg's yuv420p.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { throwIfAborted } from './errors.js';
+import { runFfmpeg } from './ffmpeg.js';
+import { cropAt, easeAt, type Move } from './motion.js';
+import { TO_BT709_YUV } from './profile.js';
+import { WARP_KERNEL_WASM_BASE64 } from './warp-kernel.gen.js';
+
+export interface Size {
+  width: number;
+  height: number;
+}
+/** A crop in canvas pixel coordinates (edges), as `cropAt` returns it. */
+export interface Crop {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/** The part of the WebAssembly JavaScript API used here (the project's TypeScript libs leave it undeclared). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  compile(bytes: Uint8Array): Promise<object>;
+  instantiate(module: object, imports: object): Promise<{ exports: Record<string, unknown> }>;
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+interface Kernel {
+  memory: WasmMemory;
+  warpPlane: (
+    src: number,
+    srcStride: number,
+    dst: number,
+    dstStride: number,
+    dstHeight: number,
+    groups: number,
+    xTable: number,
+    yTable: number,
+    row: number,
+    spanStart: number,
+    spanLength: number,
+  ) => void;
+}
+
+/** Bytes per 8-sample group of the x table (see assembly/warp.ts). */
+const GROUP_BYTES = 64;
+/** Largest crop/output ratio the 16-byte gather serves: 8 output samples must reach ≤ 16 source samples. */
+export const MAX_WARP_RATIO = 1.9;
+/** Slack after every plane: the kernel loads 16 bytes at a time past a row's last used sample. */
+const PLANE_SLACK = 64;
+
+let compiled: Promise<object> | undefined;
+
+/** The kernel's WebAssembly module (built from assembly/warp.ts into warp-kernel.gen.ts), compiled once per process. */
+export function warpModule(): Promise<object> {
+  compiled ??= wasm.compile(Buffer.from(WARP_KERNEL_WASM_BASE64, 'base64'));
+  return compiled;
+}
+
+/** Bytes of one yuv420p frame (chroma planes round up, as ffmpeg's do for odd sizes). */
+export function yuvFrameBytes(s: Size): number {
+  return s.width * s.height + 2 * Math.ceil(s.width / 2) * Math.ceil(s.height / 2);
+}
+
+function planes(s: Size): Size[] {
+  const c = { width: Math.ceil(s.width / 2), height: Math.ceil(s.height / 2) };
+  return [s, c, c];
+}
+
+/** One axis's taps: for each output sample, the left source index and the right tap's weight (0..256). */
+export function axisTaps(start: number, step: number, count: number, sourceLength: number): { index: Int32Array; weight: Int32Array } {
+  const index = new Int32Array(count);
+  const weight = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const s = Math.min(Math.max(start + i * step, 0), sourceLength - 1);
+    let at = Math.floor(s);
+    let w = Math.round((s - at) * 256);
+    if (w === 256) {
+      at++;
+      w = 0;
+    }
+    if (at >= sourceLength - 1) {
+      at = sourceLength - 2;
+      w = 256;
+    }
+    index[i] = at;
+    weight[i] = w;
+  }
+  return { index, weight };
+}
+
+/**
+ * Canvases in WebAssembly memory, and the crops of them as output frames. One per clip; frames are
+ * made one at a time, each returned as a fresh Buffer (yuv420p, output size).
+ */
+export class CanvasWarper {
+  private readonly view: DataView;
+  private readonly bytes: Uint8Array;
+  private readonly sources: number[][];
+  private readonly dst: number;
+  private readonly xTable: number;
+  private readonly yTable: number;
+  private readonly row: number;
+
+  private constructor(
+    private readonly kernel: Kernel,
+    readonly canvas: Size,
+    readonly output: Size,
+    count: number,
+  ) {
+    let at = 64 * 1024; // below: whatever the compiled module keeps for itself
+    const take = (n: number) => {
+      const p = at;
+      at += Math.ceil((n + PLANE_SLACK) / 16) * 16;
+      return p;
+    };
+    this.sources = Array.from({ length: count }, () => planes(canvas).map((p) => take(p.width * (p.height + 1))));
+    this.dst = take(yuvFrameBytes(output));
+    this.xTable = take(Math.ceil(output.width / 8 + 1) * GROUP_BYTES);
+    this.yTable = take(output.height * 8);
+    this.row = take(canvas.width + 64);
+    const need = Math.ceil(at / 65536) - kernel.memory.buffer.byteLength / 65536;
+    if (need > 0) kernel.memory.grow(need);
+    this.view = new DataView(kernel.memory.buffer);
+    this.bytes = new Uint8Array(kernel.memory.buffer);
+  }
+
+  /** `canvases`: yuv420p frames of `canvas` size (see `decodeCanvas`). */
+  static async create(canvases: readonly Uint8Array[], canvas: Size, output: Size): Promise<CanvasWarper> {
+    if (canvas.width < 2 || canvas.height < 2 || output.width < 8 || output.height < 2) throw new RangeError('canvas or output too small to warp');
+    const memory = new wasm.Memory({ initial: 2 });
+    const instance = await wasm.instantiate(await warpModule(), {
+      env: {
+        memory,
+        abort: () => {
+          throw new Error('warp kernel aborted');
+        },
+      },
+    });
+    const kernel = { memory, warpPlane: instance.exports.warpPlane as Kernel['warpPlane'] };
+    const w = new CanvasWarper(kernel, canvas, output, canvases.length);
+    for (const [i, c] of canvases.entries()) w.load(i, c);
+    return w;
+  }
+
+  private load(index: number, frame: Uint8Array): void {
+    if (frame.length !== yuvFrameBytes(this.canvas)) throw new RangeError(`canvas ${index} is ${frame.length} bytes, expected ${yuvFrameBytes(this.canvas)}`);
+    let offset = 0;
+    planes(this.canvas).forEach((p, k) => {
+      const n = p.width * p.height;
+      const at = this.sources[index]![k]!;
+      this.bytes.set(frame.subarray(offset, offset + n), at);
+      // one more row, a copy of the last: the vertical pass reads row r+1 even where its weight is 0
+      this.bytes.copyWithin(at + n, at + n - p.width, at + n);
+      offset += n;
+    });
+  }
+
+  /** Canvas `index` cropped to `crop` (canvas pixels), scaled to the output size: one yuv420p frame. */
+  frame(index: number, crop: Crop): Buffer {
+    const k = (crop.x1 - crop.x0) / this.output.width;
+    const kv = (crop.y1 - crop.y0) / this.output.height;
+    if (!(k > 0 && k <= MAX_WARP_RATIO && kv > 0 && kv <= MAX_WARP_RATIO)) throw new RangeError(`crop ratio ${k.toFixed(3)} outside the warp kernel's range`);
+    let out = this.dst;
+    planes(this.output).forEach((o, p) => {
+      const src = planes(this.canvas)[p]!;
+      // luma: centre of output sample x at x0 + (x + ½)k − ½; chroma (half scale): horizontally with
+      // the even luma sample, vertically between rows 2y and 2y+1 (MPEG-2 siting).
+      const xs = p === 0 ? crop.x0 + k / 2 - 0.5 : crop.x0 / 2 + k / 4 - 0.25;
+      const ys = p === 0 ? crop.y0 + kv / 2 - 0.5 : crop.y0 / 2 + kv / 2 - 0.5;
+      const x = axisTaps(xs, k, o.width, src.width);
+      const y = axisTaps(ys, kv, o.height, src.height);
+      const span = this.writeTables(x, y, o);
+      this.kernel.warpPlane(
+        this.sources[index]![p]!,
+        src.width,
+        out,
+        o.width,
+        o.height,
+        span.groups,
+        this.xTable,
+        this.yTable,
+        this.row,
+        span.start,
+        span.length,
+      );
+      out += o.width * o.height;
+    });
+    return Buffer.from(this.bytes.subarray(this.dst, this.dst + yuvFrameBytes(this.output)));
+  }
+
+  private writeTables(x: { index: Int32Array; weight: Int32Array }, y: { index: Int32Array; weight: Int32Array }, o: Size) {
+    const { view, bytes } = this;
+    const start = x.index[0]!;
+    const groups = Math.ceil(o.width / 8);
+    for (let g = 0; g < groups; g++) {
+      const at = Math.min(g * 8, o.width - 8);
+      const base = x.index[at]!;
+      const t = this.xTable + g * GROUP_BYTES;
+      view.setInt32(t, base - start, true);
+      view.setInt32(t + 4, at, true);
+      for (let j = 0; j < 8; j++) {
+        const left = x.index[at + j]! - base;
+        if (left + 1 > 15) throw new RangeError('crop too large for the warp kernel');
+        bytes[t + 16 + j] = left;
+        bytes[t + 32 + j] = left + 1;
+        bytes[t + 24 + j] = 0x80; // swizzle index ≥ 16 gives 0 in the unused upper lanes
+        bytes[t + 40 + j] = 0x80;
+        view.setInt16(t + 48 + 2 * j, x.weight[at + j]!, true);
+      }
+    }
+    for (let r = 0; r < o.height; r++) {
+      view.setInt32(this.yTable + r * 8, y.index[r]!, true);
+      view.setInt32(this.yTable + r * 8 + 4, y.weight[r]!, true);
+    }
+    return { groups, start, length: Math.ceil((x.index[o.width - 1]! + 2 - start) / 16) * 16 };
+  }
+}
+
+/** A canvas image (PNG, any size) as one BT.709 limited-range yuv420p frame, decoded by ffmpeg once. */
+export async function decodeCanvas(path: string, dir: string, signal?: AbortSignal): Promise<Uint8Array> {
+  throwIfAborted(signal);
+  const out = join(dir, `${Math.random().toString(36).slice(2)}.yuv`);
+  await runFfmpeg(['-f', 'image2', '-pattern_type', 'none', '-i', path, '-vf', TO_BT709_YUV, '-frames:v', '1', '-f', 'rawvideo', out], { signal });
+  return readFile(out);
+}
+
+/**
+ * The frames of one move (`frames` of them, eased 'away' from or 'back' to neutral framing), made as
+ * they are pulled: the consumer's pace (a pipe to ffmpeg) sets how many are in memory at once.
+ */
+export function* moveFrames(warper: CanvasWarper, index: number, move: Move, frames: number, direction: 'away' | 'back'): Generator<Buffer> {
+  const { width, height } = warper.canvas;
+  for (let n = 0; n < frames; n++) yield warper.frame(index, cropAt(move, easeAt(n, frames, direction), width, height));
+}
+
+/** ffmpeg input arguments for raw yuv420p frames arriving on file descriptor `fd`. */
+export function rawFramesInput(fd: number, output: Size, fps: number): string[] {
+  // biome-ignore format: ffmpeg arguments grouped by option
+  return ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', `${output.width}x${output.height}`, '-framerate', String(fps), '-i', `pipe:${fd}`];
+}
