@@ -3,7 +3,6 @@
 // schema. A subscriber (watchEvents, what `./mt watch` runs) follows three pipelines while the NATS
 // server is killed (-9) and started again on the same store, and is itself stopped and started again:
 // it shows every event exactly once, in each job's order, and the pipelines all succeed.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,41 +15,9 @@ import { Ajv } from 'ajv';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Job, ok, type TestClient } from '../lib/api.js';
-import { CORPUS, freePort, Stack } from '../lib/stack.js';
+import { OwnNats } from '../lib/servers.js';
+import { CORPUS, Stack } from '../lib/stack.js';
 import { waitFor } from '../lib/wait.js';
-
-const NATS_SERVER = process.env.MT_NATS_SERVER ?? '/usr/sbin/nats-server';
-
-/** A NATS server of this test's own (JetStream on its own store), so it can be killed and started again. */
-class OwnNats {
-  proc?: ChildProcess;
-  constructor(
-    readonly port: number,
-    readonly storeDir: string,
-  ) {}
-  get url() {
-    return `nats://127.0.0.1:${this.port}`;
-  }
-  async start(): Promise<void> {
-    this.proc = spawn(NATS_SERVER, ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir], { stdio: 'ignore' });
-    await waitFor(
-      async () => {
-        const nc = await connect({ servers: this.url, reconnect: false, timeout: 500 });
-        await jetstreamManager(nc); // JetStream answers too
-        await nc.close();
-        return true;
-      },
-      { timeoutMs: 20_000, intervalMs: 100, what: `nats-server on ${this.url}` },
-    );
-  }
-  async kill(): Promise<void> {
-    const p = this.proc;
-    if (!p || p.exitCode !== null || p.signalCode !== null) return;
-    const exited = new Promise((r) => p.once('exit', r));
-    p.kill('SIGKILL');
-    await exited;
-  }
-}
 
 const PHOTOS = [
   ['kodak/kodim04.png', 'kodak/kodim23.png'],
@@ -65,7 +32,7 @@ let api: TestClient;
 
 beforeAll(async () => {
   natsDir = await mkdtemp(path.join(os.tmpdir(), 'mt-nats-'));
-  nats = new OwnNats(await freePort(), natsDir);
+  nats = new OwnNats(natsDir);
   await nats.start();
   await stack.start({ natsUrl: nats.url });
   api = stack.client();

@@ -44,6 +44,14 @@ export class OwnNats {
     await exited;
     await waitPort(this.port, false);
   }
+  /** Killed at once (SIGKILL), as a crash: nothing flushed, no goodbye to clients. */
+  async kill(): Promise<void> {
+    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    const exited = new Promise((r) => this.proc!.once('exit', r));
+    this.proc.kill('SIGKILL');
+    await exited;
+    await waitPort(this.port, false);
+  }
   async restart(downMs = 1_000): Promise<void> {
     await this.stop();
     await sleep(downMs);
