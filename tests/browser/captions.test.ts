@@ -76,7 +76,7 @@ afterAll(async () => {
 
 const captions = async () => ((await api.req('GET', `/projects/${memorialId}/assets`)).body.items as Array<{ caption: string | null }>).map((a) => a.caption);
 
-/** Characters of `want` (spaces and punctuation aside) found in order in `got`, as a share of `want`. */
+/** Characters of `want` (spaces and punctuation aside) found in order in `got`: longest common subsequence / the longer of the two. */
 function recognised(want: string, got: string): number {
   const clean = (s: string) => [...s.normalize('NFC').replace(/[\s\p{P}\u200e\u200f]/gu, '')];
   const a = clean(want);
@@ -84,7 +84,7 @@ function recognised(want: string, got: string): number {
   const dp = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
   for (let i = 1; i <= a.length; i++)
     for (let j = 1; j <= b.length; j++) dp[i]![j] = a[i - 1] === b[j - 1] ? dp[i - 1]![j - 1]! + 1 : Math.max(dp[i - 1]![j]!, dp[i]![j - 1]!);
-  return dp[a.length]![b.length]! / a.length;
+  return dp[a.length]![b.length]! / Math.max(a.length, b.length); // what is read beyond the text counts against it
 }
 
 /** Frame n of the video, the caption's block cropped, white letters kept as black on white, read by Tesseract. */
@@ -100,7 +100,7 @@ async function ocr(video: string, n: number, box: CaptionLayout['box'], lang: 'k
     .negate()
     .resize({ width: (box.width + 2 * p) * 2 })
     .toFile(crop);
-  return (await run('tesseract', [crop, '-', '-l', lang, '--psm', '6'])).stdout.trim();
+  return (await run('tesseract', [crop, '-', '-l', lang, '--psm', '7'])).stdout.trim();
 }
 
 describe('captions on the family page and in the video', () => {
