@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { JobView } from './db/index.js';
-import { clipKeys, type PipelinePlan, pairIndex, pipelineProgress, transitionPayload } from './pipeline-plan.js';
+import {
+  clipKeys,
+  draftPlan,
+  lastClipPayload,
+  type PipelinePlan,
+  pairIndex,
+  pipelineProgress,
+  renderPayload,
+  transitionPayload,
+  videoUrl,
+} from './pipeline-plan.js';
 import { nextRuntime } from './projector.js';
 
 const photo = (id: string) => ({ asset_id: id, key: `k/${id}`, content_type: 'image/jpeg' });
@@ -29,6 +39,20 @@ describe('pipeline plan', () => {
     expect(transitionPayload(remade, 1)).toMatchObject({ seed: 42, style: 'classic' });
     expect(transitionPayload(remade, 0)).toEqual(transitionPayload(plan, 0));
     expect(transitionPayload(plan, 1).seed).not.toBe(42);
+  });
+
+  it('makes a draft of the same photos, seeds, fps and closing card at 480p with classic transitions', () => {
+    const full: PipelinePlan = { ...plan, epilogue: { name: 'Grace', born: '1941', died: '2026', title: null } };
+    const draft = draftPlan(full);
+    expect(draft).toMatchObject({ resolution: '480p', style: 'classic', draft: true, fps: 30, seconds: 6 });
+    for (const i of [0, 1]) {
+      const [d, f] = [transitionPayload(draft, i), transitionPayload(full, i)];
+      expect({ ...d, resolution: f.resolution, style: f.style }).toEqual(f);
+      expect([d.resolution, d.style]).toEqual(['480p', 'classic']);
+    }
+    expect(lastClipPayload(draft)).toEqual({ ...lastClipPayload(full), resolution: '480p', style: 'classic' });
+    expect(renderPayload(draft, ['x']).expected_frames).toBe(renderPayload(full, ['x']).expected_frames);
+    expect([videoUrl(draft), videoUrl(full)]).toEqual(['/api/v1/projects/p/preview', '/api/v1/projects/p/video']);
   });
 
   it('counts clips kept from an earlier run as done in the overall progress', () => {
