@@ -216,6 +216,20 @@ describe('captions in the pipeline', () => {
     expect(await db.repos.jobs.latestTransition(memA, b!, c!, plan, made.captions)).not.toBeNull();
     expect(await db.repos.jobs.latestTransition(memA, b!, c!, plan, { ...made.captions!, to: '결혼식, 부산 1963' })).toBeNull();
     expect(await db.repos.jobs.latestTransition(memA, b!, c!, plan, null)).toBeNull();
+    // the closing clip likewise, by its caption
+    const closing = lastClipPayload(plan);
+    await transaction(db.repos, async (em) => {
+      const env = await db.repos.jobs.insert(em, { type: 'last_clip', projectId: memA, params: {}, payload: closing });
+      await db.repos.jobs.finish(em, env.job_id, {
+        status: 'succeeded',
+        result: { clip_key: 'l', frames: 180, provider: 'classic', attempts: 1, fallback_reason: null, method_version: CLIP_VERSION },
+        error: null,
+        at: new Date(),
+      });
+    });
+    expect(await db.repos.jobs.latestLastClip(memA, c!, plan, closing.caption)).not.toBeNull();
+    expect(await db.repos.jobs.latestLastClip(memA, c!, plan, 'another caption')).toBeNull();
+    expect(await db.repos.jobs.latestLastClip(memA, c!, plan, null)).toBeNull();
     expect(a).toBeTruthy();
   });
 });
