@@ -62,6 +62,21 @@ it('makes a memorial video from a folder of photos, showing the stages', async (
   expect([v?.width, v?.height]).toEqual([1280, 720]);
 }, 300_000);
 
+it('--draft makes and downloads the draft preview (854×480) instead, and the memorial gets no video', async () => {
+  const out = path.join(work, 'draft.mp4');
+  const r = await memorial(['--photos', work, '--out', out, '--resolution', '1080p', '--seconds', '6', '--draft']);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/Making the draft preview \(job /);
+  expect(r.stdout).toContain(`Done: ${out}`);
+  const v = (await ffprobe(out)).streams.find((s) => s.codec_type === 'video');
+  expect([v?.width, v?.height, Number(v?.nb_frames)]).toEqual([854, 480, 3 * 6 * 30]);
+  const projectId = /\(([0-9a-f-]{36})\)/.exec(r.stdout)![1]!;
+  const p = (await api.GET('/api/v1/projects/{project_id}', { params: { path: { project_id: projectId } } })).data!;
+  expect(p.video).toBeNull();
+  expect(p.preview).not.toBeNull();
+}, 300_000);
+
 it('Ctrl-C cancels the job on the server and leaves no video and no ffmpeg behind', async () => {
   const out = path.join(work, 'cancelled.mp4');
   let jobId = '';
