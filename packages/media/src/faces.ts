@@ -118,9 +118,10 @@ async function loadDetector(): Promise<HumanLike> {
   // The wasm module (emscripten) adds process handlers that rethrow any uncaught exception or unhandled
   // rejection, which would turn a service's logged-and-survived rejection into a crash: take them off.
   const events = ['uncaughtException', 'unhandledRejection'] as const;
-  const before = events.map((e) => new Set(process.listeners(e)));
+  const listeners = (e: (typeof events)[number]) => process.listeners(e as 'uncaughtException') as Array<(...args: unknown[]) => void>;
+  const before = events.map((e) => new Set(listeners(e)));
   const dropAdded = () => {
-    for (const [i, e] of events.entries()) for (const l of process.listeners(e)) if (!before[i]!.has(l)) process.removeListener(e, l);
+    for (const [i, e] of events.entries()) for (const l of listeners(e)) if (!before[i]!.has(l)) process.removeListener(e, l);
   };
   human.tf.io.registerLoadRouter((url) => {
     const u = Array.isArray(url) ? url[0] : url;
