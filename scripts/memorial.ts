@@ -195,7 +195,8 @@ export function parseMemorialArgs(argv: string[]): Omit<MemorialOptions, 'out' |
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   try {
     const o = parseMemorialArgs(process.argv.slice(2));
-    if (!o.photos || !o.out) throw new CliError('usage: pnpm memorial --photos DIR [--music FILE] [--title T] [--seconds 6|10] [--key KEY] [--draft] --out FILE');
+    if (!o.photos || !o.out)
+      throw new CliError('usage: pnpm memorial --photos DIR [--music FILE] [--title T] [--seconds 6|10] [--key KEY] [--draft] --out FILE');
     await makeMemorial(o as MemorialOptions);
   } catch (e) {
     if (e instanceof CliError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
