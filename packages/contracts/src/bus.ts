@@ -261,5 +261,6 @@ export type CancelMessage = z.infer<typeof CancelMessage>;
  * a MINOR adds something a reader can ignore (an optional field, a stage, an event kind's detail); a
  * MAJOR removes or renames a field or subject, or changes a field's type. Readers ignore fields they
  * do not know and treat an unknown stage as opaque text.
+ * 1.1.0: a pipeline command's optional `draft`, and `480p` as a job's output resolution (draft previews).
  */
-export const BUS_CONTRACT_VERSION = '1.0.0';
+export const BUS_CONTRACT_VERSION = '1.1.0';
