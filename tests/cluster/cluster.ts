@@ -47,6 +47,8 @@ export interface ClusterOptions {
   dataCpus?: number;
   ackWaitMs?: number;
   x264Preset?: string;
+  /** The cluster's CPU weight against the rest of the machine (cpu.shares; 1024 = one busy process). */
+  shares?: number;
   /** Where process logs stay after the run (the run folder itself is removed). */
   logDir?: string;
   say?: (line: string) => void;
@@ -117,7 +119,7 @@ export class Cluster {
       c.mode = 'tsx';
       c.say('the services do not compile: running their TypeScript sources through tsx');
     }
-    await setup(c.t);
+    await setup(c.t, o.shares);
     c.say(`hosts: ${c.t.hosts.map((h) => `${h.name} ${h.ip} (${h.cpus} CPU${h.nats ? `, ${h.nats}` : ''})`).join(', ')}; cluster capped at ${c.t.cpus} CPU`);
     for (const h of c.t.hosts) await mkdir(path.join(hostDir(c.t, h), 'tmp'), { recursive: true });
     await c.startPostgres();

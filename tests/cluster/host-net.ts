@@ -48,8 +48,12 @@ async function setCpu(dir: string, cpus: number): Promise<void> {
   }
 }
 
-/** Makes the namespaces, links, addresses and cgroups of `t`. */
-export async function setup(t: Topology): Promise<void> {
+/**
+ * Makes the namespaces, links, addresses and cgroups of `t`. `shares` is the cluster's CPU weight
+ * against everything else on the machine (1024 = one busy process): the quota caps it, the weight
+ * lets it reach the cap on a machine busy with other work, so the hosts get what they are said to have.
+ */
+export async function setup(t: Topology, shares = 1024): Promise<void> {
   await ip('netns', 'add', SWITCH_NS);
   await ip('-n', SWITCH_NS, 'link', 'add', BRIDGE, 'type', 'bridge');
   await ip('-n', SWITCH_NS, 'link', 'set', BRIDGE, 'up');
@@ -67,6 +71,8 @@ export async function setup(t: Topology): Promise<void> {
   }
   if (cgroupVersion() === 2) await writeFile(path.join(CG_V2, 'cgroup.subtree_control'), '+cpu').catch(() => {});
   await setCpu(cgroupOf(null), t.cpus);
+  if (cgroupVersion() === 1) await writeFile(path.join(cgroupOf(null), 'cpu.shares'), String(shares));
+  else await writeFile(path.join(cgroupOf(null), 'cpu.weight'), String(Math.max(1, Math.min(10_000, Math.round((shares / 1024) * 100)))));
   if (cgroupVersion() === 2) await writeFile(path.join(cgroupOf(null), 'cgroup.subtree_control'), '+cpu');
   for (const h of t.hosts) await setCpu(cgroupOf(h), h.cpus);
 }
@@ -74,6 +80,17 @@ export async function setup(t: Topology): Promise<void> {
 /** Changes a host's CPU cap (e.g. lifted while its processes start, then put back). */
 export async function capHost(h: Host, cpus: number): Promise<void> {
   await setCpu(cgroupOf(h), cpus);
+}
+
+/** A host's CFS counters: periods it wanted CPU in, and of those, how many it hit its cap. */
+export function cpuStat(h: Host): { periods: number; throttled: number } {
+  try {
+    const text = readFileSync(path.join(cgroupOf(h), 'cpu.stat'), 'utf8');
+    const num = (k: string) => Number(new RegExp(`^${k} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    return { periods: num('nr_periods'), throttled: num('nr_throttled') };
+  } catch {
+    return { periods: 0, throttled: 0 };
+  }
 }
 
 /** Cuts a host off the switch (`up` false) or connects it again: its processes keep running. */

@@ -3,7 +3,9 @@
 // host, replicas spread over the hosts). Prints the scale-out table and the failure table; exits 1
 // when a failure lost, stuck, duplicated or left something. Needs root.
 //   ./mt test:cluster [--short] [--only scale,loss,partition] [--photos 6] [--pipelines 4]
-//   MT_CLUSTER_CPUS (0.5 per worker host), MT_CLUSTER_DATA_CPUS (0.5), MT_CLUSTER_ACK_WAIT_MS (6000)
+//   MT_CLUSTER_CPUS (0.5 per worker host), MT_CLUSTER_DATA_CPUS (0.5), MT_CLUSTER_ACK_WAIT_MS (6000),
+//   MT_CLUSTER_SHARES (1024: the cluster's CPU weight against the machine's other work; raise it on a
+//   busy machine so the hosts get their caps and the scale-out figures mean something)
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Cluster } from './cluster.js';
@@ -56,6 +58,7 @@ try {
     workerCpus: Number(process.env.MT_CLUSTER_CPUS ?? 0.5),
     dataCpus: Number(process.env.MT_CLUSTER_DATA_CPUS ?? 0.5),
     ackWaitMs: Number(process.env.MT_CLUSTER_ACK_WAIT_MS ?? 6_000),
+    shares: Number(process.env.MT_CLUSTER_SHARES ?? 1024),
     say,
   });
   const defs = await cluster.checkDefinitions();

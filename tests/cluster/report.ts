@@ -6,7 +6,11 @@ export function table(head: string[], rows: (string | number)[][]): string {
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-/** Speed-up of k replicas against one, and that as a share of k (the aim: at least 0.8). */
+/**
+ * Speed-up of k replicas against one, and that as a share of k (the aim: at least 0.8). ¹ Of the
+ * scheduler periods in which a transition host wanted CPU, the share in which it used its whole cap:
+ * near 100 % the cap was the limit, as meant; low, the machine's other work was.
+ */
 export function scaleTable(rows: ScaleRow[]): string {
   const base = rows.find((r) => r.replicas === 1)?.transitionS;
   return table(
@@ -32,6 +36,7 @@ export function scaleTable(rows: ScaleRow[]): string {
         `${speedup.toFixed(2)}×`,
         (speedup / r.replicas).toFixed(2),
         Object.values(r.perProcess).join(' + '),
+        `${Math.round(r.cappedShare * 100)} %`,
         `${r.canvasS.toFixed(1)} s`,
         `${r.renderS.toFixed(1)} s`,
         `${r.totalS.toFixed(1)} s`,

@@ -9,6 +9,7 @@ import { ffprobe } from '@mt/media';
 import { CORPUS, ROOT } from '../lib/stack.js';
 import { waitFor } from '../lib/wait.js';
 import type { Cluster } from './cluster.js';
+import { cpuStat } from './host-net.js';
 import { type Host, type Placed, s3Endpoint, spread } from './topology.js';
 
 const FINAL = ['succeeded', 'failed', 'canceled'];
@@ -94,6 +95,8 @@ export interface ScaleRow {
   renderS: number;
   totalS: number;
   perProcess: Record<string, number>;
+  /** Share of the transition hosts' busy scheduler periods in which they hit their CPU cap. */
+  cappedShare: number;
 }
 
 /**
@@ -113,14 +116,20 @@ export async function scaleOut(c: Cluster, ks: number[], photos: number): Promis
     const placed = spread({ transition: k }, c.t.workers.slice(0, k));
     await c.startServices(placed);
     c.say(`scale-out: ${k} transition replica(s) on ${placed.map((p) => p.host.name).join(', ')}; one pipeline of ${photos} photos`);
+    const hosts = [...new Set(placed.map((p) => p.host))];
+    const before = hosts.map(cpuStat);
     const run = await startPipeline(c, photos, 0, `scale ${k}`);
     const status = (await waitPipelines(c, [run], 15 * 60_000)).get(run.job);
     if (status !== 'succeeded') throw new Error(`the scale-out pipeline with ${k} replicas ended ${status}`);
+    const after = hosts.map(cpuStat);
+    const periods = after.reduce((n, a, i) => n + a.periods - before[i]!.periods, 0);
+    const throttled = after.reduce((n, a, i) => n + a.throttled - before[i]!.throttled, 0);
     const jobs = await jobsOf(c, run.job);
     const clips = jobs.filter((j) => j.type === 'transition' || j.type === 'last_clip');
     const row: ScaleRow = {
       replicas: k,
-      hosts: new Set(placed.map((p) => p.host)).size,
+      hosts: hosts.length,
+      cappedShare: periods ? throttled / periods : 0,
       clips: clips.length,
       canvasS: span(jobs.filter((j) => j.type === 'canvas')),
       transitionS: span(clips),
