@@ -77,7 +77,13 @@ export const TestPayload = z.object({
   step_ms: z.number().int().min(0),
   fail_at_step: z.number().int().nullish(),
 });
-export const CanvasPayload = Output.extend({ project_id: z.string(), photos: z.array(AssetRef).min(1) });
+/**
+ * The soundtrack of the video the canvases are for (music, or silence, and the video's length): made
+ * by the canvas job beside the canvases, so that the render, later, finds it stored.
+ */
+export const SoundtrackRequest = z.object({ music: AssetRef.nullable(), frames: z.number().int().positive() });
+export type SoundtrackRequest = z.infer<typeof SoundtrackRequest>;
+export const CanvasPayload = Output.extend({ project_id: z.string(), photos: z.array(AssetRef).min(1), soundtrack: SoundtrackRequest.optional() });
 /**
  * Captions a clip shows (issue 13): the caption of the photo it starts on and of the one it ends on
  * (null = none), and whether the clip opens the video (the first caption fades in). Absent or null

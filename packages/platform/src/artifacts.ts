@@ -15,6 +15,8 @@ import {
   isAbortError,
   MediaValidationError,
   makeCanvas,
+  makeSoundtrack,
+  SOUNDTRACK_VERSION,
   UnsupportedMediaError,
   validateCanvas,
 } from '@mt/media';
@@ -197,4 +199,37 @@ export async function ensureCanvas(storage: Storage, req: CanvasRequest, opts: C
   }
   const { file: made } = await makeStoredCanvas(storage, req, key, opts);
   return { file: made, key, made: true };
+}
+
+export interface SoundtrackOptions {
+  projectId: string;
+  /** The music asset, or null for silence. */
+  music: AssetRef | null;
+  frames: number;
+  fps: number;
+}
+
+/** The stored soundtrack's key: by music, length and method, so any job that needs the same one finds it. */
+export const soundtrackKey = (o: SoundtrackOptions): string =>
+  objectKeys.soundtrack(o.projectId, o.music?.asset_id ?? null, o.frames, o.fps, SOUNDTRACK_VERSION);
+
+/**
+ * The soundtrack of a video as a local file `soundtrack.m4a` in `opts.dir`: downloaded when stored,
+ * otherwise made (makeSoundtrack) and stored. The canvas job makes it early, the render uses it.
+ */
+export async function ensureSoundtrack(
+  storage: Storage,
+  o: SoundtrackOptions,
+  opts: { dir: string; signal?: AbortSignal | undefined; onProgress?: (f: number) => void },
+): Promise<{ file: string; key: string; reused: boolean }> {
+  const key = soundtrackKey(o);
+  const file = path.join(opts.dir, 'soundtrack.m4a');
+  if (await storage.exists(key)) {
+    await storage.getFile(key, file, opts.signal);
+    return { file, key, reused: true };
+  }
+  const music = o.music ? await fetchObject(storage, o.music.key, opts.dir, 'music', opts.signal) : undefined;
+  await makeSoundtrack({ music, seconds: o.frames / o.fps, output: file, signal: opts.signal, onProgress: opts.onProgress });
+  await storage.putFile(key, file, 'audio/mp4', opts.signal);
+  return { file, key, reused: false };
 }

@@ -1,12 +1,24 @@
 // The canvas job and the clip jobs' ensureCanvas make canvases by one function, against a real S3
 // server (s3rver): the job stores each photo's canvas at its versioned key, a second run makes none,
 // and a clip job finds exactly the canvas the job stored.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type AssetRef, type Command, objectKeys } from '@mt/contracts';
-import { CANVAS_VERSION, canvasSize, FACES_VERSION, fitPhoto, keepsFaces } from '@mt/media';
-import { canvasFacesKey, config, createLogger, ensureCanvas, type JobContext, JobFailure, loadCanvasFaces, Storage, storeCanvas } from '@mt/platform';
+import { CANVAS_VERSION, canvasSize, FACES_VERSION, ffprobe, fitPhoto, keepsFaces } from '@mt/media';
+import {
+  canvasFacesKey,
+  config,
+  createLogger,
+  ensureCanvas,
+  ensureSoundtrack,
+  type JobContext,
+  JobFailure,
+  loadCanvasFaces,
+  Storage,
+  soundtrackKey,
+  storeCanvas,
+} from '@mt/platform';
 import S3rver from 's3rver';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -194,5 +206,24 @@ describe('canvases made by one function', () => {
     expect(err).toBeInstanceOf(JobFailure);
     expect(err).toMatchObject({ code: 'input_missing', transient: false });
     expect((err as JobFailure).message).toMatch(/^Photo 2: A file this step needs is missing from storage/);
+  });
+});
+
+describe('the soundtrack made ahead', () => {
+  it('a canvas job asked for the soundtrack stores it where the render looks, and a second one finds it', async () => {
+    const { ctx } = await canvasContext([photos[0]!]);
+    const request = { music: null, frames: 45 };
+    ctx.cmd.payload.soundtrack = request;
+    await runCanvasJob(ctx);
+    const key = soundtrackKey({ projectId, ...request, fps: 30 });
+    expect(await storage.exists(key)).toBe(true);
+    const file = path.join(ctx.dir, 'again');
+    await mkdir(file);
+    const again = await ensureSoundtrack(storage, { projectId, ...request, fps: 30 }, { dir: file });
+    expect(again.reused).toBe(true);
+    // 45 frames at 30 fps of (silent) AAC audio
+    const audio = (await ffprobe(again.file)).streams.find((st) => st.codec_type === 'audio')!;
+    expect(audio.codec_name).toBe('aac');
+    expect(Number(audio.duration)).toBeCloseTo(1.5, 1);
   });
 });

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { asJobFailure, canvasKey, JobFailure, type JobHandler, storeCanvas } from '@mt/platform';
+import { asJobFailure, canvasKey, ensureSoundtrack, JobFailure, type JobHandler, storeCanvas } from '@mt/platform';
 import pMap from 'p-map';
 
 /** Photos made into canvases at once: PNG decoding and encoding run on one thread per image. */
@@ -30,6 +30,21 @@ export const runCanvasJob: JobHandler<'canvas'> = async (ctx) => {
 
   await ctx.stage('canvas_start', 0, `${photos.length} photos`);
   await ctx.stage('canvas_generate', 2);
+  // The video's soundtrack, beside the canvases (one thread: ffmpeg's AAC encoder), so that the render
+  // at the end only joins; if it fails here the render makes it.
+  const soundtrack = ctx.cmd.payload.soundtrack
+    ? ensureSoundtrack(
+        ctx.storage,
+        { projectId: project_id, music: ctx.cmd.payload.soundtrack.music, frames: ctx.cmd.payload.soundtrack.frames, fps: ctx.cmd.payload.fps },
+        { dir: ctx.dir, signal },
+      ).then(
+        (s) => s.reused,
+        (e: unknown) => {
+          if (!signal.aborted) ctx.log.warn({ err: e }, 'soundtrack not made ahead: the render will make it');
+          return undefined;
+        },
+      )
+    : Promise.resolve(undefined);
   let done = 0;
   const canvases = await inParallel([...requests.entries()], async ([i, req]) => {
     const { key, made, faces, faces_error } = await storeCanvas(ctx.storage, req, { dir: ctx.dir, signal, what: `Photo ${i + 1}` });
@@ -37,7 +52,7 @@ export const runCanvasJob: JobHandler<'canvas'> = async (ctx) => {
     ctx.progress(2 + Math.round((done / photos.length) * 88), `Photo ${done} of ${photos.length}: ${facesText(faces)}`);
     if (faces_error) ctx.log.warn({ asset_id: req.photo.asset_id, err: faces_error }, 'face detection failed: this photo moves without face guidance');
     return { asset_id: req.photo.asset_id, key, made, faces, ...(faces_error ? { faces_error } : {}) };
-  });
+  }).finally(() => soundtrack); // a failed photo has stopped it (same signal): its folder goes only after it
   const made = canvases.filter((c) => c.made).length;
   const summary = facesSummary(canvases.map((c) => c.faces));
 

@@ -3,6 +3,7 @@ import { JOB_RESULTS, type JobError, type JobResults, type JobType, type Stage }
 import { DEFERRED, type JobContext, JobFailure, type JobHandler, type Logger, makeEvent } from '@mt/platform';
 import { enqueueJob, type JobView, type Repositories, transaction } from './db/index.js';
 import {
+  canvasPayload,
   clipKeys,
   draftPlan,
   lastClipPayload,
@@ -140,7 +141,7 @@ export class Coordinator {
         payload,
       });
     };
-    await ensure('canvas', 'canvas', { project_id: plan.project_id, photos: plan.photos, resolution: plan.resolution, fps: plan.fps });
+    await ensure('canvas', 'canvas', canvasPayload(plan));
     if (byKey.get('canvas')?.status !== 'succeeded') return;
 
     const keys = clipKeys(plan);

@@ -117,11 +117,23 @@ export const lastClipPayload = (plan: PipelinePlan): CommandPayloads['last_clip'
   caption: lastCaption(plan, plan.photos.at(-1)!.asset_id),
 });
 
+/** Frames of the whole video: one clip per photo. */
+export const videoFrames = (plan: PipelinePlan) => plan.photos.length * plan.seconds * plan.fps;
+
+/** The canvas step also makes the soundtrack (it only needs the music and the length), off the render's path. */
+export const canvasPayload = (plan: PipelinePlan): CommandPayloads['canvas'] => ({
+  project_id: plan.project_id,
+  photos: plan.photos,
+  resolution: plan.resolution,
+  fps: plan.fps,
+  soundtrack: { music: plan.music, frames: videoFrames(plan) },
+});
+
 export const renderPayload = (plan: PipelinePlan, clips: string[]): CommandPayloads['render'] => ({
   project_id: plan.project_id,
   clips,
   music: plan.music,
-  expected_frames: plan.photos.length * plan.seconds * plan.fps,
+  expected_frames: videoFrames(plan),
   resolution: plan.resolution,
   fps: plan.fps,
 });

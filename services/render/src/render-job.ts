@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { objectKeys, RESOLUTION_SIZE } from '@mt/contracts';
-import { concatClips, finalizeVideo, makePoster, makeSoundtrack, SOUNDTRACK_VERSION, validateVideo } from '@mt/media';
-import { asJobFailure, fetchObject, type JobHandler } from '@mt/platform';
+import { concatClips, finalizeVideo, makePoster, validateVideo } from '@mt/media';
+import { asJobFailure, ensureSoundtrack, fetchObject, type JobHandler } from '@mt/platform';
 
 /** render_start → render_concat → render_finalize → render_done. */
 export const runRenderJob: JobHandler<'render'> = async (ctx) => {
@@ -24,16 +24,13 @@ export const runRenderJob: JobHandler<'render'> = async (ctx) => {
   try {
     await concatClips({ clips, output: joined, signal: ctx.signal, onProgress: (f) => ctx.progress(20 + f * 20) });
     await ctx.stage('render_finalize', 40, p.music ? 'Laying the music under the video' : 'Finishing the video');
-    // The soundtrack depends only on the music, the length and its method: a re-render (one transition made again) reuses it.
-    const soundtrackKey = objectKeys.soundtrack(p.project_id, p.music?.asset_id ?? null, p.expected_frames, p.fps, SOUNDTRACK_VERSION);
-    const soundtrack = path.join(ctx.dir, 'soundtrack.m4a');
-    const soundtrackReused = await ctx.storage.exists(soundtrackKey);
-    if (soundtrackReused) await ctx.storage.getFile(soundtrackKey, soundtrack, ctx.signal);
-    else {
-      const music = p.music ? await fetchObject(ctx.storage, p.music.key, ctx.dir, 'music', ctx.signal) : undefined;
-      await makeSoundtrack({ music, seconds: p.expected_frames / p.fps, output: soundtrack, signal: ctx.signal, onProgress: (f) => ctx.progress(40 + f * 40) });
-      await ctx.storage.putFile(soundtrackKey, soundtrack, 'audio/mp4', ctx.signal);
-    }
+    // The soundtrack depends only on the music, the length and its method: the pipeline's canvas step made
+    // it already, and a re-render (one transition made again) reuses it.
+    const { file: soundtrack, reused: soundtrackReused } = await ensureSoundtrack(
+      ctx.storage,
+      { projectId: p.project_id, music: p.music, frames: p.expected_frames, fps: p.fps },
+      { dir: ctx.dir, signal: ctx.signal, onProgress: (f) => ctx.progress(40 + f * 40) },
+    );
     await finalizeVideo({ video: joined, soundtrack, output, signal: ctx.signal });
     ctx.progress(85);
     await makePoster({ video: output, output: poster, atSeconds: Math.min(1, p.expected_frames / p.fps / 2), signal: ctx.signal });
