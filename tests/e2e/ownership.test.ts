@@ -73,6 +73,8 @@ describe('ownership on the stack', () => {
       ['GET', `${P}/video`],
       ['GET', `${P}/poster`],
       ['POST', `${P}/run`],
+      ['GET', `${P}/preview`],
+      ['POST', `${P}/preview`],
       ['POST', `${P}/cancel`],
       ['POST', `${P}/remake`, { from_asset_id: assetId, to_asset_id: assetId }],
       ['GET', `${P}/organisers`],
