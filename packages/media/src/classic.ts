@@ -13,7 +13,7 @@ import { runFfmpeg } from './ffmpeg.js';
 import { kenBurnsChain, type Move, perspectiveFilter, randomMove, seededRandom } from './motion.js';
 import { encodeProfile, TO_BT709_YUV, toOutputSize } from './profile.js';
 import { probeImageSize } from './still.js';
-import { CanvasWarper, decodeCanvas, MAX_WARP_RATIO, moveFrames, rawFramesInput } from './warp.js';
+import { CanvasWarper, decodeCanvases, MAX_WARP_RATIO, moveFrames, rawFramesInput } from './warp.js';
 
 /**
  * Version of the clip methods (classic transition, last clip, the generative gate's normalising),
@@ -261,11 +261,7 @@ export async function classicTransition(opts: ClassicTransitionOptions): Promise
     const feeds =
       motion === 'warp'
         ? await (async () => {
-            const warper = await CanvasWarper.create(
-              [await decodeCanvas(opts.from, dir, opts.signal), await decodeCanvas(opts.to, dir, opts.signal)],
-              canvas,
-              output,
-            );
+            const warper = await CanvasWarper.create(await decodeCanvases([opts.from, opts.to], dir, opts.signal), canvas, output);
             return [moveFrames(warper, 0, plan.a, plan.aFrames, 'away'), moveFrames(warper, 1, plan.b, plan.bFrames, 'back')];
           })()
         : undefined;

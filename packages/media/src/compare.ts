@@ -5,6 +5,47 @@ import { join } from 'node:path';
 import { isAbortError, MediaValidationError, type ValidationCheck } from './errors.js';
 import { ffprobe, type ProbeResult, type ProbeStream, runFfmpeg } from './ffmpeg.js';
 
+/** Which frame of a source: the first, the last, frame n of a video, or the picture of an image file. */
+export type LumaSource = { source: string; which: 'first' | 'last' | number | 'image' };
+
+/**
+ * Luma (BT.709, limited range) of frames and images, each scaled to width×height, from ONE ffmpeg run
+ * (one input and one output per source): a clip's checks pay one process start, not one per picture.
+ */
+export async function extractLumas(sources: readonly LumaSource[], size: { width: number; height: number }, signal?: AbortSignal): Promise<Uint8Array[]> {
+  const { width, height } = size;
+  const dir = await mkdtemp(join(tmpdir(), 'mt-cmp-'));
+  try {
+    const inputs: string[] = [];
+    const outputs: string[] = [];
+    for (const [i, { source, which }] of sources.entries()) {
+      const toY =
+        which === 'image'
+          ? `scale=${width}:${height}:flags=bicubic:out_color_matrix=bt709:out_range=tv,format=yuv420p,extractplanes=y`
+          : `scale=${width}:${height}:flags=bicubic,format=yuv420p,extractplanes=y`;
+      if (which === 'last') inputs.push('-sseof', '-1');
+      if (which === 'image') inputs.push('-f', 'image2', '-pattern_type', 'none');
+      inputs.push('-i', source);
+      const vf = typeof which === 'number' ? `select='eq(n\\,${which})',${toY}` : toY;
+      outputs.push('-map', `${i}:v:0`, '-vf', vf, '-fps_mode', 'passthrough');
+      if (which !== 'last') outputs.push('-frames:v', '1');
+      outputs.push('-f', 'rawvideo', '-pix_fmt', 'gray', join(dir, `${i}.gray`));
+    }
+    await runFfmpeg([...inputs, ...outputs], { signal });
+    const frame = width * height;
+    return await Promise.all(
+      sources.map(async ({ source, which }, i) => {
+        const data = await readFile(join(dir, `${i}.gray`));
+        if (data.length < frame) throw new MediaValidationError(`no frame ${String(which)} in ${source}`);
+        // the last whole frame written (a 'last' request writes the final second's frames)
+        return new Uint8Array(data.buffer, data.byteOffset + data.length - frame - (data.length % frame || 0), frame);
+      }),
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
 /** Luma (BT.709, limited range) of one video frame or one image, scaled to width×height. */
 export async function extractLuma(
   source: string,
@@ -12,30 +53,7 @@ export async function extractLuma(
   size: { width: number; height: number },
   signal?: AbortSignal,
 ): Promise<Uint8Array> {
-  const { width, height } = size;
-  const dir = await mkdtemp(join(tmpdir(), 'mt-cmp-'));
-  try {
-    const out = join(dir, 'y.gray');
-    const toY =
-      which === 'image'
-        ? `scale=${width}:${height}:flags=bicubic:out_color_matrix=bt709:out_range=tv,format=yuv420p,extractplanes=y`
-        : `scale=${width}:${height}:flags=bicubic,format=yuv420p,extractplanes=y`;
-    const args: string[] = [];
-    if (which === 'last') args.push('-sseof', '-1');
-    if (which === 'image') args.push('-f', 'image2', '-pattern_type', 'none');
-    args.push('-i', source);
-    const vf = typeof which === 'number' ? `select='eq(n\\,${which})',${toY}` : toY;
-    args.push('-vf', vf, '-fps_mode', 'passthrough');
-    if (which === 'first' || which === 'image' || typeof which === 'number') args.push('-frames:v', '1');
-    args.push('-f', 'rawvideo', '-pix_fmt', 'gray', out);
-    await runFfmpeg(args, { signal });
-    const data = await readFile(out);
-    const frame = width * height;
-    if (data.length < frame) throw new MediaValidationError(`no frame ${String(which)} in ${source}`);
-    return new Uint8Array(data.buffer, data.byteOffset + data.length - frame - (data.length % frame || 0), frame);
-  } finally {
-    await rm(dir, { recursive: true, force: true }).catch(() => {});
-  }
+  return (await extractLumas([{ source, which }], size, signal))[0]!;
 }
 
 /** Mean SSIM of two greyscale images (8×8 windows, stride 4, standard constants). Pure. */
@@ -141,10 +159,13 @@ export async function validateClip(path: string, o: ValidateClipOptions): Promis
   if (Number(v.nb_frames) !== o.frames) fail(`clip has ${v.nb_frames} frames, expected ${o.frames}`, 'frame_count');
   if (probe.streams.some((s) => s.codec_type === 'audio')) fail('clip has an audio stream; clips must be video only', 'audio');
   const size = { width: o.width, height: o.height };
-  const [firstSsim, lastSsim] = await Promise.all([
-    o.first ? frameSimilarity(path, 'first', o.first, size, o.signal) : undefined,
-    o.last ? frameSimilarity(path, 'last', o.last, size, o.signal) : undefined,
-  ]);
+  const wanted: LumaSource[] = [];
+  if (o.first) wanted.push({ source: path, which: 'first' }, { source: o.first, which: 'image' });
+  if (o.last) wanted.push({ source: path, which: 'last' }, { source: o.last, which: 'image' });
+  const lumas = wanted.length ? await extractLumas(wanted, size, o.signal) : [];
+  const ssimAt = (i: number) => ssimGray(lumas[i]!, lumas[i + 1]!, size.width, size.height);
+  const firstSsim = o.first ? ssimAt(0) : undefined;
+  const lastSsim = o.last ? ssimAt(o.first ? 2 : 0) : undefined;
   if (firstSsim !== undefined && firstSsim < minSsim) fail(`first frame does not match its canvas (SSIM ${firstSsim.toFixed(3)} < ${minSsim})`, 'first_frame');
   if (lastSsim !== undefined && lastSsim < minSsim) fail(`last frame does not match its canvas (SSIM ${lastSsim.toFixed(3)} < ${minSsim})`, 'last_frame');
   return { ...(firstSsim !== undefined ? { firstSsim } : {}), ...(lastSsim !== undefined ? { lastSsim } : {}) };

@@ -233,12 +233,19 @@ export class CanvasWarper {
   }
 }
 
-/** A canvas image (PNG, any size) as one BT.709 limited-range yuv420p frame, decoded by ffmpeg once. */
-export async function decodeCanvas(path: string, dir: string, signal?: AbortSignal): Promise<Uint8Array> {
+/** Canvas images (PNG, any size) as BT.709 limited-range yuv420p frames, decoded by ONE ffmpeg run. */
+export async function decodeCanvases(paths: readonly string[], dir: string, signal?: AbortSignal): Promise<Uint8Array[]> {
   throwIfAborted(signal);
-  const out = join(dir, `${Math.random().toString(36).slice(2)}.yuv`);
-  await runFfmpeg(['-f', 'image2', '-pattern_type', 'none', '-i', path, '-vf', TO_BT709_YUV, '-frames:v', '1', '-f', 'rawvideo', out], { signal });
-  return readFile(out);
+  const stem = join(dir, `canvas-${Math.random().toString(36).slice(2)}`);
+  const inputs = paths.flatMap((p) => ['-f', 'image2', '-pattern_type', 'none', '-i', p]);
+  const outputs = paths.flatMap((_, i) => ['-map', `${i}:v:0`, '-vf', TO_BT709_YUV, '-frames:v', '1', '-f', 'rawvideo', `${stem}-${i}.yuv`]);
+  await runFfmpeg([...inputs, ...outputs], { signal });
+  return Promise.all(paths.map((_, i) => readFile(`${stem}-${i}.yuv`)));
+}
+
+/** One canvas image as a yuv420p frame (see `decodeCanvases`). */
+export async function decodeCanvas(path: string, dir: string, signal?: AbortSignal): Promise<Uint8Array> {
+  return (await decodeCanvases([path], dir, signal))[0]!;
 }
 
 /**
