@@ -44,6 +44,8 @@ describe('planClassic', () => {
     expect(graph).not.toMatch(/scale=|zoompan|perspective/);
     expect(graph).toContain(`trim=end_frame=${plan.offsetFrames}[pre]`);
     expect(graph).toContain(`xfade=transition=${plan.transition}:duration=${plan.transitionFrames / 30}:offset=0`);
+    // faded plane by plane in 4:2:0, except dissolve (its noise mask would differ between luma and chroma)
+    expect(graph.includes('extractplanes=y+u+v')).toBe(plan.transition !== 'dissolve');
     expect(graph).toMatch(/concat=n=3/);
   });
   it('builds a single ffmpeg graph with sub-pixel swscale motion at output size, no zoompan', () => {
@@ -133,6 +135,27 @@ describe('classicTransition', () => {
     await expect(validateClip(out, { frames: 121, fps: FPS, width: W, height: H })).rejects.toThrow(/120 frames/);
     await expect(validateClip(out, { frames: 120, fps: 25, width: W, height: H })).rejects.toMatchObject({ check: 'encode_profile' });
   }, 60_000);
+
+  it('every transition of the seeded pick renders through the windowed graph with exact frames', async () => {
+    const small = { width: 320, height: 180 };
+    for (const [i, name] of [...new Set(CLASSIC_TRANSITIONS)].entries()) {
+      const out = t.file(`every-${name}.mp4`);
+      await makeCanvas({ input: photo('kodak/kodim04.png'), output: t.file('small-a.png'), ...small });
+      await makeCanvas({ input: photo('kodak/kodim07.png'), output: t.file('small-b.png'), ...small });
+      const plan = await classicTransition({
+        from: t.file('small-a.png'),
+        to: t.file('small-b.png'),
+        output: out,
+        seconds: 2,
+        fps: FPS,
+        ...small,
+        seed: i,
+        transition: name,
+      });
+      const r = await validateClip(out, { frames: plan.frames, fps: FPS, ...small, first: t.file('small-a.png'), last: t.file('small-b.png'), minSsim: 0.9 });
+      expect(r.firstSsim, name).toBeGreaterThan(0.9);
+    }
+  }, 120_000);
 
   it('camera motion is sub-pixel smooth (p90 change in motion < 0.15 px/frame²; zoompan ≈ 1.07)', async () => {
     const dots = t.file('dots.png');

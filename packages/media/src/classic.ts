@@ -20,7 +20,8 @@ import { CanvasWarper, decodeCanvases, MAX_WARP_RATIO, moveFrames, rawFramesInpu
  * carried in every clip's job result: a render or a remake reuses only clips of the current version,
  * so a change to how clips look never mixes old and new clips in one video.
  */
-export const CLIP_VERSION = 1;
+// v2: camera motion by the warp kernel (one resampling pass) instead of two swscale passes; captions.
+export const CLIP_VERSION = 2;
 
 /**
  * Where a clip's camera motion is made: 'warp' moves the canvases in WebAssembly (warp.ts, one
@@ -127,17 +128,27 @@ export function movingStill(p: {
 }
 
 /**
- * The xfade from [a] to [b] applied to the overlapping frames only, into [out]. xfade works in 4:4:4
- * (ffmpeg converts every frame it sees, both ways) and copies what it passes through; cut to its window,
- * A's frames before and B's after go straight to the output: measured on a 720p clip, 3.3 of the graph's
- * 7.5 G instructions (callgrind) were xfade's conversions of frames outside the window.
+ * The xfade from [a] to [b] applied to the overlapping frames only, into [out]. xfade takes no 4:2:0
+ * (ffmpeg would convert every frame it sees to 4:4:4 and back) and copies what it passes through: cut
+ * to its window, A's frames before and B's after go straight to the output, and the window is faded
+ * plane by plane (Y, U, V as grey pictures, merged back), which looks the same (SSIM ≥ 0.9998 against
+ * the 4:4:4 fade) for every transition whose mask scales with the plane. `dissolve`'s per-pixel noise
+ * does not (its chroma would speckle apart from its luma), so it keeps the 4:4:4 fade. Measured on a
+ * 720p clip (callgrind): 7.5 G instructions for the whole-clip xfade, 1.3 G windowed by plane.
  */
 export function windowedXfade(plan: ClassicPlan, out: string): string {
   const { fps, offsetFrames: o, transitionFrames: t } = plan;
+  const xfade = `xfade=transition=${plan.transition}:duration=${t / fps}:offset=0`;
+  const byPlane = plan.transition !== 'dissolve';
+  const planes = byPlane ? ',extractplanes=y+u+v' : '';
+  const win = byPlane
+    ? `[ay][by]${xfade}[wy];[au][bu]${xfade}[wu];[av][bv]${xfade}[wv];[wy][wu][wv]mergeplanes=0x001020:yuv420p[win];`
+    : `[a_x][b_x]${xfade},format=yuv420p[win];`;
+  const [aw, bw] = byPlane ? ['[ay][au][av]', '[by][bu][bv]'] : ['[a_x]', '[b_x]'];
   return (
-    `[a]split[a_pre][a_win];[a_pre]trim=end_frame=${o}[pre];[a_win]trim=start_frame=${o},setpts=PTS-STARTPTS[aw];` +
-    `[b]split[b_win][b_post];[b_win]trim=end_frame=${t}[bw];[b_post]trim=start_frame=${t},setpts=PTS-STARTPTS[post];` +
-    `[aw][bw]xfade=transition=${plan.transition}:duration=${t / fps}:offset=0,format=yuv420p[win];` +
+    `[a]split[a_pre][a_win];[a_pre]trim=end_frame=${o}[pre];[a_win]trim=start_frame=${o},setpts=PTS-STARTPTS${planes}${aw};` +
+    `[b]split[b_win][b_post];[b_win]trim=end_frame=${t}${planes}${bw};[b_post]trim=start_frame=${t},setpts=PTS-STARTPTS[post];` +
+    win +
     `[pre][win][post]concat=n=3:v=1:a=0,settb=1/${fps},setpts=N[${out}]`
   );
 }
