@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
-import { objectKeys, RESOLUTION_SIZE } from '@mt/contracts';
+import { DRAFT_RESOLUTION, type OutputResolution, objectKeys, RESOLUTION_SIZE } from '@mt/contracts';
 import { CLIP_VERSION, lastClip, validateClip } from '@mt/media';
 import { asJobFailure, type CanvasRequest, ensureCanvas, type JobContext, type JobHandler, loadCanvasFaces, type Storage } from '@mt/platform';
 import { captionGenerativeClip, lastClipCaption, transitionCaptions } from './clip-captions.js';
@@ -18,6 +18,14 @@ const stageLog = (ctx: JobContext<'transition' | 'last_clip'>) => ({
   info: (o: object, m: string) => ctx.log.info(o, m),
   warn: (o: object, m: string) => ctx.log.warn(o, m),
 });
+
+/**
+ * The pictures a classic clip's first and last frames are compared with. A draft (fast settings, a
+ * preview never kept as the video) checks only its stream (frames, size, profile): the comparison
+ * decodes four pictures per clip, a quarter of a draft clip's time, and the same code path is
+ * compared on every full render.
+ */
+const endsToCheck = (resolution: OutputResolution, ends: { first?: string; last?: string }) => (resolution === DRAFT_RESOLUTION ? {} : ends);
 
 /** The clip's record beside it: which provider made it, so a redelivered command reports the same. */
 const metaKey = (clipKey: string) => clipKey.replace(/\.mp4$/, '.json');
@@ -109,7 +117,7 @@ export const runTransitionJob: JobHandler<'transition'> = async (ctx) => {
       },
       progress: (f) => ctx.progress(span[0] + f * (span[1] - span[0])),
       validateClassic: async (file) => {
-        await validateClip(file, { frames, fps: p.fps, ...size, first: caps.first, last: caps.last, signal: ctx.signal });
+        await validateClip(file, { frames, fps: p.fps, ...size, ...endsToCheck(p.resolution, { first: caps.first, last: caps.last }), signal: ctx.signal });
       },
     });
     // A generative clip gets its captions after the gate (one more encode).
@@ -184,7 +192,7 @@ export const runLastClipJob: JobHandler<'last_clip'> = async (ctx) => {
   }
   await ctx.stage('last_clip_finalize', 86, 'Checking and storing the closing scene');
   try {
-    await validateClip(output, { frames, fps: p.fps, ...size, first: cap.first, signal: ctx.signal });
+    await validateClip(output, { frames, fps: p.fps, ...size, ...endsToCheck(p.resolution, { first: cap.first }), signal: ctx.signal });
   } catch (err) {
     throw asJobFailure(err, 'The closing scene');
   }
