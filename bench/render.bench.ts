@@ -117,6 +117,7 @@ await stack.start({ env: { LOG_LEVEL: 'warn' } });
 const api = stack.client(); // the stack made its own account and key
 const work = await mkdtemp(path.join(os.tmpdir(), 'mt-bench-'));
 let jerk = NaN;
+let mem = '';
 try {
   for (let run = 1; run <= RUNS; run++) {
     for (const resolution of RESOLUTIONS) {
@@ -142,6 +143,7 @@ try {
         const dj = await api.waitJob(preview.id, 3_600_000);
         if (dj.status !== 'succeeded') throw new Error(`draft ${dj.status}: ${JSON.stringify(dj.error)}`);
         draft = (performance.now() - d0) / 1000;
+        console.log(`draft: ${(await stageBreakdown(api, d.id, draft)).trimStart()}`);
       }
       runs.get(resolution)!.push({ wall, x264: x.seconds, frames, timed: x.timed, breakdown, ...(draft !== undefined ? { draft } : {}) });
       console.log(
@@ -152,12 +154,12 @@ try {
     }
   }
   jerk = await smoothness(work);
+  mem = (['gateway', 'canvas', 'transition', 'render'] as const).map((s) => `${s} ${peakMb(stack.procs.get(s)?.pid)} MB`).join(', ');
 } finally {
   await rm(work, { recursive: true, force: true });
   await stack.stop();
 }
 
-const mem = (['gateway', 'canvas', 'transition', 'render'] as const).map((s) => `${s} ${peakMb(stack.procs.get(s)?.pid)} MB`).join(', ');
 console.log(
   `\nmachine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, preset ${process.env.MT_X264_PRESET ?? 'veryfast'}, ${execFileSync('ffmpeg', ['-version']).toString().split('\n')[0]}`,
 );
