@@ -16,7 +16,8 @@ describe.skipIf(why !== null)('a cluster of test hosts', () => {
   const say = (l: string) => process.stdout.write(`[cluster] ${l}\n`);
 
   beforeAll(async () => {
-    cluster = await Cluster.start({ say });
+    // 1.2 CPU in all, with an ordinary weight: nothing is timed here, and other test files run alongside.
+    cluster = await Cluster.start({ say, workerCpus: 0.3, dataCpus: 0.3 });
     await cluster.startServices(failurePlacement(cluster));
   }, 300_000);
 

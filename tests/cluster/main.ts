@@ -3,9 +3,10 @@
 // host, replicas spread over the hosts). Prints the scale-out table and the failure table; exits 1
 // when a failure lost, stuck, duplicated or left something. Needs root.
 //   ./mt test:cluster [--short] [--only scale,loss,partition] [--photos 6] [--pipelines 4]
-//   MT_CLUSTER_CPUS (0.5 per worker host), MT_CLUSTER_DATA_CPUS (0.5), MT_CLUSTER_ACK_WAIT_MS (6000),
-//   MT_CLUSTER_SHARES (1024: the cluster's CPU weight against the machine's other work; raise it on a
-//   busy machine so the hosts get their caps and the scale-out figures mean something)
+//   MT_CLUSTER_CPUS (0.3 per worker host), MT_CLUSTER_DATA_CPUS (0.3): 1.2 CPU in all, so the rest of a
+//   2-core machine stays free; MT_CLUSTER_ACK_WAIT_MS (6000); MT_CLUSTER_SHARES (65536: the cluster's CPU
+//   weight against the machine's other work, 1024 = one busy process: high, so that on a busy machine
+//   the hosts still get their caps and the scale-out figures measure the caps, not the neighbours)
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Cluster } from './cluster.js';
@@ -55,10 +56,10 @@ const failures: FailureRow[] = [];
 const started = Date.now();
 try {
   cluster = await Cluster.start({
-    workerCpus: Number(process.env.MT_CLUSTER_CPUS ?? 0.5),
-    dataCpus: Number(process.env.MT_CLUSTER_DATA_CPUS ?? 0.5),
+    workerCpus: Number(process.env.MT_CLUSTER_CPUS ?? 0.3),
+    dataCpus: Number(process.env.MT_CLUSTER_DATA_CPUS ?? 0.3),
     ackWaitMs: Number(process.env.MT_CLUSTER_ACK_WAIT_MS ?? 6_000),
-    shares: Number(process.env.MT_CLUSTER_SHARES ?? 1024),
+    shares: Number(process.env.MT_CLUSTER_SHARES ?? 65_536),
     say,
   });
   const defs = await cluster.checkDefinitions();
@@ -82,7 +83,7 @@ try {
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GB; load ${os.loadavg()[0]!.toFixed(1)}`;
 process.stdout.write(`\nMachine: ${machine}. Run took ${((Date.now() - started) / 1000).toFixed(0)} s.\n`);
 if (scale.length)
-  process.stdout.write(`\nScale-out (transition stage, one pipeline, hosts capped at ${process.env.MT_CLUSTER_CPUS ?? 0.5} CPU):\n\n${scaleTable(scale)}\n`);
+  process.stdout.write(`\nScale-out (transition stage, one pipeline, hosts capped at ${process.env.MT_CLUSTER_CPUS ?? 0.3} CPU):\n\n${scaleTable(scale)}\n`);
 if (failures.length) {
   process.stdout.write(`\nFailures:\n\n${failureTable(failures)}\n`);
   for (const f of failures) for (const n of f.notes) process.stdout.write(`- ${f.scenario}: ${n}\n`);
