@@ -170,6 +170,8 @@ export class Cluster {
     this.launcher.start(this.t.data, 'postgres@data', [
       path.join(bin, 'postgres'), '-D', path.join(dir, 'data'), '-p', String(PG_PORT), '-k', dir,
       '-c', `listen_addresses=${this.t.data.ip}`, '-c', 'fsync=off', '-c', 'max_connections=200',
+      // A client machine that vanished is noticed in ~25 s instead of two hours.
+      '-c', 'tcp_keepalives_idle=10', '-c', 'tcp_keepalives_interval=5', '-c', 'tcp_keepalives_count=3',
     ], { user: 'postgres', cwd: dir });
     await waitFor(() => portOpen(this.t.data.ip, PG_PORT), { timeoutMs: 30_000, what: 'Postgres on the data host' });
   }
@@ -232,10 +234,16 @@ export class Cluster {
     return h;
   }
 
-  /** Whether `h`'s NATS node is a current member of every stream and of the durable consumers (after a rejoin). */
+  /**
+   * Whether `h`'s NATS node is back: its /healthz answers ok, and the leaders list it as a current
+   * replica of every stream and of the durable consumers (their view alone can lag behind a loss).
+   */
   async natsCurrent(h: Host): Promise<boolean> {
     const member = (c: { leader?: string; replicas?: { name: string; current: boolean; offline?: boolean }[] } | undefined) =>
       c?.leader === h.nats || !!c?.replicas?.some((r) => r.name === h.nats && r.current && !r.offline);
+    // The node's own health: JetStream on, the meta leader known, every stream and consumer current.
+    const health = await fetch(`http://${h.ip}:8222/healthz`, { signal: AbortSignal.timeout(2_000) }).catch(() => null);
+    if (!health?.ok) return false;
     for (const s of STREAMS) if (!member((await this.jsm.streams.info(s)).cluster)) return false;
     for (const [s, d] of [
       ['MT_COMMANDS', 'MT_CMD_TRANSITION'],

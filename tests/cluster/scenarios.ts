@@ -166,10 +166,13 @@ export interface FailureRow {
   notes: string[];
 }
 
-/** Every worker host runs a canvas, a transition and a render replica; h2 runs a second gateway. */
+/**
+ * Every worker host runs a gateway (besides the data host's), a canvas, a transition and a render
+ * replica: whichever host is lost takes a gateway with it, mid-transaction perhaps.
+ */
 export function failurePlacement(c: Cluster): Placed[] {
   const w = c.t.workers;
-  return [...spread({ canvas: w.length, transition: w.length, render: w.length }, w), { name: `gateway@${w[1]!.name}`, service: 'gateway', host: w[1]! }];
+  return spread({ gateway: w.length, canvas: w.length, transition: w.length, render: w.length }, w);
 }
 
 /** Waits (bounded) until a transition is being made on `h`, so that losing it loses work in progress. */
@@ -229,6 +232,13 @@ async function outcome(
     } else if (st === undefined) lost++;
   }
   s3.destroy();
+  const idle = (
+    await c.db.query<{ addr: string; n: string }>(
+      `select host(client_addr) as addr, count(*) as n from pg_stat_activity
+       where state = 'idle in transaction' and xact_start < now() - interval '10 seconds' group by 1`,
+    )
+  ).rows;
+  if (idle.length) c.say(`  Postgres sessions idle in a transaction for > 10 s: ${idle.map((r) => `${r.n} from ${r.addr}`).join(', ')}`);
   const stuck = Number(
     (
       await c.db.query<{ n: string }>(

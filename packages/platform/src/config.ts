@@ -30,6 +30,13 @@ export const config = {
   tmpDir: path.resolve(env.MT_TMP_DIR ?? path.join(os.tmpdir(), 'memorialtube')),
   logLevel: env.LOG_LEVEL ?? 'info',
   ackWaitMs: int('MT_ACK_WAIT_MS', 30_000),
+  /**
+   * Postgres ends a gateway's session that sits this long inside a transaction. A gateway whose machine
+   * vanishes mid-transaction sends no reset, so without it Postgres keeps that session and its row locks
+   * for hours (until TCP keepalive), and every other gateway waits on them. Every transaction here is a
+   * few statements long.
+   */
+  dbIdleInTransactionMs: int('MT_DB_IDLE_IN_TRANSACTION_MS', 30_000),
   /** Copies of every stream (and its consumers) on a JetStream cluster: 3 across three NATS nodes, 1 on one server. */
   streamReplicas: int('MT_STREAM_REPLICAS', 1),
   maxDeliver: int('MT_MAX_DELIVER', 3),

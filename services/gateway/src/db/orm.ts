@@ -29,6 +29,8 @@ export async function createOrm(clientUrl = config.databaseUrl): Promise<MikroOR
     extensions: [Migrator],
     migrations: { migrationsList, transactional: true, allOrNothing: true, tableName: 'mikro_orm_migrations', snapshot: false },
     pool: { min: 0, max: 10 },
+    // Passed to pg's Pool: a lost gateway's open transaction is ended by the server (config.ts says why).
+    driverOptions: { idle_in_transaction_session_timeout: config.dbIdleInTransactionMs, keepAlive: true },
     debug: false,
   });
 }
