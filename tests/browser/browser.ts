@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { OUTPUT } from '../lib/stack.js';
 
 // page.evaluate callbacks run in the browser; the project compiles without the DOM library.
@@ -71,4 +72,13 @@ export async function axe(page: Page, state: string): Promise<AxeViolation[]> {
   mkdirSync(SHOTS, { recursive: true });
   writeFileSync(path.join(SHOTS, 'axe.json'), JSON.stringify(axeReport, null, 2));
   return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+/** Fails the test with every serious or critical axe violation of the page as it is now. */
+export async function expectAccessible(page: Page, state: string): Promise<void> {
+  const bad = await axe(page, state);
+  expect(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.help} → ${JSON.stringify(v.nodes.map((n) => n.target))}`),
+    state,
+  ).toEqual([]);
 }

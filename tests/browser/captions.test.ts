@@ -14,7 +14,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORPUS, Stack } from '../lib/stack.js';
 import { waitFor } from '../lib/wait.js';
-import { axe, launch, shot } from './browser.js';
+import { expectAccessible, launch, shot } from './browser.js';
 import { Mailbox } from './mailbox.js';
 import { type AccountApi, apiAs, sessionCookie, signInWithCode } from './session.js';
 
@@ -36,14 +36,6 @@ let base: string;
 let memorialId: string;
 let work: string;
 const pageErrors: string[] = [];
-
-async function expectAccessible(p: Page, state: string) {
-  const bad = await axe(p, state);
-  expect(
-    bad.map((v) => `${v.id} (${v.impact}): ${v.help} → ${JSON.stringify(v.nodes.map((n) => n.target))}`),
-    state,
-  ).toEqual([]);
-}
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'mt-captions-browser-'));

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CORPUS, Stack } from '../lib/stack.js';
-import { axe, launch, shot } from './browser.js';
+import { expectAccessible, launch, shot } from './browser.js';
 import { Mailbox } from './mailbox.js';
 import { type AccountApi, apiAs, SIGN_IN_WORDS, sessionCookie, signInWithCode } from './session.js';
 
@@ -50,14 +50,6 @@ let page: Page;
 let base: string;
 let memorialId: string;
 const pageErrors: string[] = [];
-
-async function expectAccessible(p: Page, state: string) {
-  const bad = await axe(p, state);
-  expect(
-    bad.map((v) => `${v.id} (${v.impact}): ${v.help} → ${JSON.stringify(v.nodes.map((n) => n.target))}`),
-    state,
-  ).toEqual([]);
-}
 
 /** File names of the photos as the page shows them, in order. */
 const tileNames = (p: Page) => p.locator('#photo-grid .tile-done .tile-name').allTextContents();

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORPUS, Stack } from '../lib/stack.js';
-import { axe, launch, shot } from './browser.js';
+import { expectAccessible, launch, shot } from './browser.js';
 import { Mailbox } from './mailbox.js';
 import { type AccountApi, apiAs, sessionCookie, signInWithCode } from './session.js';
 
@@ -37,14 +37,6 @@ let page: Page;
 let base: string;
 let memorialId: string;
 const pageErrors: string[] = [];
-
-async function expectAccessible(p: Page, state: string) {
-  const bad = await axe(p, state);
-  expect(
-    bad.map((v) => `${v.id} (${v.impact}): ${v.help} → ${JSON.stringify(v.nodes.map((n) => n.target))}`),
-    state,
-  ).toEqual([]);
-}
 
 beforeAll(async () => {
   const smtpUrl = await mailbox.start();

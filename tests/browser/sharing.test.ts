@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CORPUS, Stack } from '../lib/stack.js';
-import { axe, launch, shot } from './browser.js';
+import { expectAccessible, launch, shot } from './browser.js';
 import { Mailbox } from './mailbox.js';
 import { type AccountApi, apiAs, sessionCookie, signInWithCode } from './session.js';
 
@@ -40,14 +40,6 @@ let contributedId: string;
 const pageErrors: string[] = [];
 /** Every address any browser asked the server for: a link's key must never be in one. */
 const requested: string[] = [];
-
-async function expectAccessible(p: Page, state: string) {
-  const bad = await axe(p, state);
-  expect(
-    bad.map((v) => `${v.id} (${v.impact}): ${v.help} → ${JSON.stringify(v.nodes.map((n) => n.target))}`),
-    state,
-  ).toEqual([]);
-}
 
 async function newPage(ctx: BrowserContext): Promise<Page> {
   const p = await ctx.newPage();
