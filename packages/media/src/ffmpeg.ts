@@ -4,8 +4,7 @@
  * `-progress pipe:1`, cancels through AbortSignal (SIGTERM, then SIGKILL after a short delay)
  * and waits for the child to exit before rejecting.
  */
-import { Readable, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import { FfmpegError, MediaAbortedError, throwIfAborted } from './errors.js';
 
@@ -59,17 +58,20 @@ export function parseFfmpegProgress(chunk: string): FfmpegProgress {
   return out;
 }
 
+/** Writes data into one of the child's pipes at the pipe's pace and ends it; rejects if a write fails. */
+export type Feed = (sink: Writable) => Promise<void>;
+
 export interface RunFfmpegOptions {
   signal?: AbortSignal | undefined;
   /** Expected output duration, to turn out_time into a fraction. */
   durationSeconds?: number | undefined;
   onProgress?: ((fraction: number) => void) | undefined;
   /**
-   * Data written to the child's file descriptors 3, 4, ... (read by ffmpeg as `pipe:3`, `pipe:4`),
-   * pulled as the pipe drains. The run's outcome is the child's: a feed cut short by the child's exit
-   * or a cancel is not an error of its own.
+   * Writers of the child's file descriptors 3, 4, ... (read by ffmpeg as `pipe:3`, `pipe:4`); each ends
+   * its stream when done. The run's outcome is the child's: a feed cut short by the child's exit or a
+   * cancel is not an error of its own.
    */
-  feeds?: ReadonlyArray<Iterable<Uint8Array> | AsyncIterable<Uint8Array>> | undefined;
+  feeds?: ReadonlyArray<Feed> | undefined;
 }
 
 /** Prepend `-hide_banner -nostdin -y -progress pipe:1 -nostats` unless the caller already gave them. Pure. */
@@ -168,7 +170,7 @@ export async function runFfmpegCapture(args: string[], opts: RunFfmpegOptions = 
   // not take the end of its input for the end of the video.
   let feedError: unknown;
   const fed = feeds.map((feed, i) =>
-    pipeline(Readable.from(feed, { objectMode: false }), child.stdio[3 + i] as Writable).catch((err: unknown) => {
+    feed(child.stdio[3 + i] as Writable).catch((err: unknown) => {
       const code = (err as { code?: string }).code;
       if (code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_DESTROYED') return;
       feedError ??= err;

@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { throwIfAborted } from './errors.js';
-import { runFfmpeg } from './ffmpeg.js';
+import { type Feed, runFfmpeg } from './ffmpeg.js';
 import { cropAt, easeAt, type Move } from './motion.js';
 import { TO_BT709_YUV } from './profile.js';
 import { WARP_KERNEL_WASM_BASE64 } from './warp-kernel.gen.js';
@@ -113,7 +113,8 @@ export class CanvasWarper {
   private readonly view: DataView;
   private readonly bytes: Uint8Array;
   private readonly sources: number[][];
-  private readonly dst: number;
+  /** Two output frames per canvas: one being written to ffmpeg while the next is made. */
+  private readonly outputs: number[][];
   private readonly xTable: number;
   private readonly yTable: number;
   private readonly row: number;
@@ -131,7 +132,7 @@ export class CanvasWarper {
       return p;
     };
     this.sources = Array.from({ length: count }, () => planes(canvas).map((p) => take(p.width * (p.height + 1))));
-    this.dst = take(yuvFrameBytes(output));
+    this.outputs = Array.from({ length: count }, () => [take(yuvFrameBytes(output)), take(yuvFrameBytes(output))]);
     this.xTable = take(Math.ceil(output.width / 8 + 1) * GROUP_BYTES);
     this.yTable = take(output.height * 8);
     this.row = take(canvas.width + 64);
@@ -172,12 +173,17 @@ export class CanvasWarper {
     });
   }
 
-  /** Canvas `index` cropped to `crop` (canvas pixels), scaled to the output size: one yuv420p frame. */
-  frame(index: number, crop: Crop): Buffer {
+  /**
+   * Canvas `index` cropped to `crop` (canvas pixels), scaled to the output size: one yuv420p frame in
+   * output slot `slot` (0 or 1) of that canvas, returned as a view of the kernel's memory (no copy):
+   * valid until the same slot is made again.
+   */
+  frame(index: number, crop: Crop, slot = 0): Buffer {
     const k = (crop.x1 - crop.x0) / this.output.width;
     const kv = (crop.y1 - crop.y0) / this.output.height;
     if (!(k > 0 && k <= MAX_WARP_RATIO && kv > 0 && kv <= MAX_WARP_RATIO)) throw new RangeError(`crop ratio ${k.toFixed(3)} outside the warp kernel's range`);
-    let out = this.dst;
+    const dst = this.outputs[index]![slot]!;
+    let out = dst;
     planes(this.output).forEach((o, p) => {
       const src = planes(this.canvas)[p]!;
       // luma: centre of output sample x at x0 + (x + ½)k − ½; chroma (half scale): horizontally with
@@ -202,7 +208,7 @@ export class CanvasWarper {
       );
       out += o.width * o.height;
     });
-    return Buffer.from(this.bytes.subarray(this.dst, this.dst + yuvFrameBytes(this.output)));
+    return Buffer.from(this.bytes.buffer, dst, yuvFrameBytes(this.output));
   }
 
   private writeTables(x: { index: Int32Array; weight: Int32Array }, y: { index: Int32Array; weight: Int32Array }, o: Size) {
@@ -249,12 +255,28 @@ export async function decodeCanvas(path: string, dir: string, signal?: AbortSign
 }
 
 /**
- * The frames of one move (`frames` of them, eased 'away' from or 'back' to neutral framing), made as
- * they are pulled: the consumer's pace (a pipe to ffmpeg) sets how many are in memory at once.
+ * A feed (runFfmpeg) of one move's frames (`frames` of them, eased 'away' from or 'back' to neutral
+ * framing). Frames are made in the kernel's memory and written from there, alternating between the
+ * canvas's two output slots: a slot is made again only once its last frame has been written to the
+ * pipe, so nothing is copied or allocated per frame, and at most two frames wait.
  */
-export function* moveFrames(warper: CanvasWarper, index: number, move: Move, frames: number, direction: 'away' | 'back'): Generator<Buffer> {
+export function moveFrames(warper: CanvasWarper, index: number, move: Move, frames: number, direction: 'away' | 'back'): Feed {
   const { width, height } = warper.canvas;
-  for (let n = 0; n < frames; n++) yield warper.frame(index, cropAt(move, easeAt(n, frames, direction), width, height));
+  return async (sink) => {
+    const written: Array<Promise<void> | undefined> = [undefined, undefined];
+    for (let n = 0; n < frames; n++) {
+      const slot = n % 2;
+      await written[slot];
+      const frame = warper.frame(index, cropAt(move, easeAt(n, frames, direction), width, height), slot);
+      written[slot] = new Promise<void>((resolve, reject) => {
+        sink.write(frame, (err) => (err ? reject(err) : resolve()));
+      });
+      // a failed write rejects here at the latest, before the slot is reused
+      written[slot].catch(() => {});
+    }
+    await Promise.all(written);
+    await new Promise<void>((resolve) => sink.end(resolve));
+  };
 }
 
 /** ffmpeg input arguments for raw yuv420p frames arriving on file descriptor `fd`. */
