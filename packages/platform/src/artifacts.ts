@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import { S3ServiceException } from '@aws-sdk/client-s3';
-import { type AssetRef, type OutputResolution, objectKeys, RESOLUTION_SIZE } from '@mt/contracts';
+import { type AssetRef, OutputResolution, objectKeys, RESOLUTION_SIZE } from '@mt/contracts';
 import {
   CANVAS_VERSION,
   type CanvasFace,
@@ -10,6 +10,7 @@ import {
   detectFaces,
   FACES_VERSION,
   type FaceBox,
+  type FaceDetection,
   FfmpegError,
   facesOnCanvas,
   isAbortError,
@@ -88,7 +89,7 @@ export interface FacesOutcome {
  */
 async function storeFaces(storage: Storage, req: CanvasRequest, upload: string, signal: AbortSignal | undefined): Promise<FacesOutcome> {
   try {
-    const found = await detectFaces(upload, { signal });
+    const found = (await facesFoundAtAnotherSize(storage, req)) ?? (await detectFaces(upload, { signal }));
     const size = RESOLUTION_SIZE[req.resolution];
     const canvas = canvasSize(size.width, size.height);
     const photo = { width: found.width, height: found.height };
@@ -106,6 +107,19 @@ async function storeFaces(storage: Storage, req: CanvasRequest, upload: string, 
     if (isAbortError(e) || signal?.aborted) throw e;
     return { faces: null, faces_error: `face detection failed: ${(e as Error)?.message ?? String(e)}` };
   }
+}
+
+/**
+ * The photo's faces as stored beside its canvas at another output size (photo pixels do not depend on
+ * it): a draft after a full run, or the other way round, does not detect them again.
+ */
+async function facesFoundAtAnotherSize(storage: Storage, req: CanvasRequest): Promise<FaceDetection | undefined> {
+  for (const resolution of OutputResolution.options) {
+    if (resolution === req.resolution) continue;
+    const stored = await loadCanvasFaces(storage, { ...req, resolution });
+    if (stored) return { faces: stored.photo_faces, ...stored.photo, ms: 0 };
+  }
+  return undefined;
 }
 
 /** The faces stored beside a canvas, or undefined when there are none stored (or they cannot be read). */

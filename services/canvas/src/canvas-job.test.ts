@@ -116,6 +116,16 @@ describe('canvases made by one function', () => {
     expect(second.stages.at(-1)!.detail).toBe('3 canvases ready (0 new); faces found on 2 of 3 photos (4 faces)');
   });
 
+  it('canvases at another size (a draft) take the faces found for the first size instead of detecting them again', async () => {
+    const calls = detections.calls;
+    const draft = await canvasContext(photos);
+    draft.ctx.cmd.payload.resolution = '480p';
+    const result = made(await runCanvasJob(draft.ctx));
+    expect(detections.calls).toBe(calls);
+    expect(result.canvases.map((c) => c.faces)).toEqual([1, 0, 3]);
+    expect(draft.stages.at(-1)!.detail).toBe('3 canvases ready (3 new); faces found on 2 of 3 photos (4 faces)');
+  });
+
   it('keeps the faces beside each canvas, placed where makeCanvas put the photo', async () => {
     const { ctx } = await canvasContext(photos);
     const request = { projectId, photo: photos[2]!, resolution: '720p' as const };
