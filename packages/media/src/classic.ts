@@ -13,7 +13,7 @@ import { runFfmpeg } from './ffmpeg.js';
 import { kenBurnsChain, type Move, perspectiveFilter, randomMove, seededRandom } from './motion.js';
 import { encodeProfile, TO_BT709_YUV, toOutputSize } from './profile.js';
 import { probeImageSize } from './still.js';
-import { CanvasWarper, decodeCanvases, MAX_WARP_RATIO, moveFrames, rawFramesInput } from './warp.js';
+import { type CanvasMove, MAX_WARP_RATIO, moveFeeds, rawFramesInput } from './warp.js';
 
 /**
  * Version of the clip methods (classic transition, last clip, the generative gate's normalising),
@@ -269,13 +269,11 @@ export async function classicTransition(opts: ClassicTransitionOptions): Promise
     await writeFile(graphScript, buildClassicGraph({ plan, ...output, canvas, interpolation: opts.interpolation, captions, motion }));
     // biome-ignore format: one call
     const args = buildClassicArgs({ plan, from: opts.from, to: opts.to, output: opts.output, ...output, canvas, graphScript, captions: opts.captions, motion });
-    const feeds =
-      motion === 'warp'
-        ? await (async () => {
-            const warper = await CanvasWarper.create(await decodeCanvases([opts.from, opts.to], dir, opts.signal), canvas, output);
-            return [moveFrames(warper, 0, plan.a, plan.aFrames, 'away'), moveFrames(warper, 1, plan.b, plan.bFrames, 'back')];
-          })()
-        : undefined;
+    const moves: CanvasMove[] = [
+      { canvas: opts.from, move: plan.a, frames: plan.aFrames, direction: 'away' },
+      { canvas: opts.to, move: plan.b, frames: plan.bFrames, direction: 'back' },
+    ];
+    const feeds = motion === 'warp' ? await moveFeeds(moves, canvas, output, dir, opts.signal) : undefined;
     await runFfmpeg(args, { signal: opts.signal, durationSeconds: plan.frames / plan.fps, onProgress: opts.onProgress, feeds });
     return plan;
   } finally {

@@ -14,7 +14,7 @@ import { runFfmpeg } from './ffmpeg.js';
 import { randomMove, seededRandom } from './motion.js';
 import { encodeProfile } from './profile.js';
 import { probeImageSize } from './still.js';
-import { CanvasWarper, decodeCanvas, moveFrames, rawFramesInput } from './warp.js';
+import { moveFeeds, rawFramesInput } from './warp.js';
 
 export interface Epilogue {
   name?: string | undefined;
@@ -138,7 +138,7 @@ export async function lastClip(opts: LastClipOptions): Promise<LastClipPlan> {
     const args = motion === 'warp' ? rawFramesInput(3, { width, height }, fps) : stillInputArgs(opts.from, fps);
     const feeds =
       motion === 'warp'
-        ? [moveFrames(await CanvasWarper.create([await decodeCanvas(opts.from, dir, signal)], canvas, { width, height }), 0, move, plan.frames, 'away')]
+        ? await moveFeeds([{ canvas: opts.from, move, frames: plan.frames, direction: 'away' }], canvas, { width, height }, dir, signal)
         : undefined;
     let graph: string;
     if (withCard && opts.epilogue) {

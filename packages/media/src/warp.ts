@@ -279,6 +279,31 @@ export function moveFrames(warper: CanvasWarper, index: number, move: Move, fram
   };
 }
 
+/** One moving canvas of a clip: its image, its move and how many frames of it. */
+export interface CanvasMove {
+  canvas: string;
+  move: Move;
+  frames: number;
+  direction: 'away' | 'back';
+}
+
+/**
+ * The feeds of a clip's moving canvases (in order: pipe 3, 4, ...): the canvases decoded by one ffmpeg
+ * run into one warper, each move made as its pipe drains. All canvases share one size.
+ */
+export async function moveFeeds(moves: readonly CanvasMove[], canvas: Size, output: Size, dir: string, signal?: AbortSignal): Promise<Feed[]> {
+  const warper = await CanvasWarper.create(
+    await decodeCanvases(
+      moves.map((m) => m.canvas),
+      dir,
+      signal,
+    ),
+    canvas,
+    output,
+  );
+  return moves.map((m, i) => moveFrames(warper, i, m.move, m.frames, m.direction));
+}
+
 /** ffmpeg input arguments for raw yuv420p frames arriving on file descriptor `fd`. */
 export function rawFramesInput(fd: number, output: Size, fps: number): string[] {
   // biome-ignore format: ffmpeg arguments grouped by option
