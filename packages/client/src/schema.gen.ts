@@ -2185,7 +2185,7 @@ export interface operations {
             content: {
                 "multipart/form-data": {
                     files: string[];
-                    /** @description A caption for the photos (one line, at most 200 characters; issue 13) */
+                    /** @description A caption for the photos (one line, at most 200 characters) */
                     caption?: string;
                 };
             };
@@ -3348,9 +3348,9 @@ export interface operations {
             content: {
                 "multipart/form-data": {
                     files: string[];
-                    contributor_name: string;
-                    /** @description A caption for the photos (one line, at most 200 characters; issue 13) */
+                    /** @description A caption for the photos (one line, at most 200 characters) */
                     caption?: string;
+                    contributor_name: string;
                 };
             };
         };

@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { Asset, AssetList, ReorderAssetsRequest, UpdateAssetRequest } from '@mt/contracts';
 import { deleteAsset, reorderPhotos, setCaption } from '../asset-edits.js';
 import { assetDto } from '../dto.js';
@@ -6,7 +6,7 @@ import { notFound } from '../http-errors.js';
 import { serveObject } from '../serve-object.js';
 import { acceptUpload } from '../uploads.js';
 import type { RouteDeps } from './deps.js';
-import { AssetParam, binary, body, errors, json, newRoutes, ProjectParam } from './openapi.js';
+import { AssetParam, binary, body, errors, json, newRoutes, ProjectParam, UploadForm } from './openapi.js';
 
 const tags = ['assets'];
 
@@ -28,10 +28,7 @@ export function assetRoutes(d: RouteDeps) {
         required: true,
         content: {
           'multipart/form-data': {
-            schema: z.object({
-              files: z.array(z.string().openapi({ format: 'binary' })),
-              caption: z.string().max(200).optional().openapi({ description: 'A caption for the photos (one line, at most 200 characters; issue 13)' }),
-            }),
+            schema: UploadForm,
           },
         },
       },

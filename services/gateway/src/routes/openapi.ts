@@ -36,5 +36,10 @@ export const body = <T extends z.ZodType>(schema: T) => ({ required: true, conte
 export const binary = (type: string, description: string) => ({ description, content: { [type]: { schema: z.string().openapi({ format: 'binary' }) } } });
 
 export const ProjectParam = z.object({ project_id: z.string().max(64) });
+/** The files of an upload form, and the caption the uploader may give them (checked again as a CaptionText). */
+export const UploadForm = z.object({
+  files: z.array(z.string().openapi({ format: 'binary' })),
+  caption: z.string().max(200).optional().openapi({ description: 'A caption for the photos (one line, at most 200 characters)' }),
+});
 export const AssetParam = ProjectParam.extend({ asset_id: z.string().max(64) });
 export const JobParam = z.object({ job_id: z.string().max(64) });

@@ -13,7 +13,7 @@ import { serveObject } from '../serve-object.js';
 import { MediaSigner } from '../signed-urls.js';
 import { acceptUpload } from '../uploads.js';
 import type { RouteDeps } from './deps.js';
-import { binary, errors, json, newRoutes } from './openapi.js';
+import { binary, errors, json, newRoutes, UploadForm } from './openapi.js';
 
 const tags = ['shared (link holders)'];
 /** The link's key is the credential here (the scheme is registered below), not a session or an API key. */
@@ -159,11 +159,7 @@ export function sharedRoutes(d: RouteDeps) {
         required: true,
         content: {
           'multipart/form-data': {
-            schema: z.object({
-              files: z.array(z.string().openapi({ format: 'binary' })),
-              contributor_name: z.string().min(1).max(100),
-              caption: z.string().max(200).optional().openapi({ description: 'A caption for the photos (one line, at most 200 characters; issue 13)' }),
-            }),
+            schema: UploadForm.extend({ contributor_name: z.string().min(1).max(100) }),
           },
         },
       },
