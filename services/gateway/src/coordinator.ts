@@ -54,47 +54,47 @@ export class Coordinator {
 
   private async makePlan(ctx: JobContext<'pipeline'>): Promise<PipelinePlan> {
     const { project_id: pid, remake, draft } = ctx.cmd.payload;
-    const { projects, assets, jobs } = this.repos;
+    const { projects, assets } = this.repos;
     const project = await projects.find(pid);
     if (!project) throw new JobFailure('input_missing', 'This memorial no longer exists.');
     const photos = await assets.photos(pid);
     if (photos.length < 2) throw new JobFailure('invalid_input', 'A memorial video needs at least 2 photos.');
-    const full = planFor(project, photos, await assets.music(pid));
-    if (draft) return this.withReuse(draftPlan(full));
-    const plan = full;
+    const plan = planFor(project, photos, await assets.music(pid));
+    if (draft) {
+      // A preview after moving one photo makes only the new pairs: earlier draft clips of the same take
+      // (same seed, same closing card) are kept. Only 480p clips match a draft's plan, so no full-render
+      // clip is ever taken, nor the other way round.
+      const d = draftPlan(plan);
+      const reuse = await this.reusableClips(d, { sameTake: true });
+      return Object.keys(reuse).length ? { ...d, reuse } : d;
+    }
     if (!remake) return plan;
     const at = pairIndex(plan, remake.from_asset_id, remake.to_asset_id);
     if (at < 0) throw new JobFailure('invalid_input', 'Those two photos are no longer next to each other. Look at the order and try again.');
     // A fresh take of that one transition; every other clip is the newest good one for these settings.
-    const reuse: NonNullable<PipelinePlan['reuse']> = {};
-    for (const [i, key] of clipKeys(plan).entries()) {
-      if (i === at) continue;
-      const found =
-        key === 'last_clip'
-          ? await jobs.latestLastClip(pid, plan.photos.at(-1)!.asset_id, plan, lastClipPayload(plan).caption)
-          : await jobs.latestTransition(pid, plan.photos[i]!.asset_id, plan.photos[i + 1]!.asset_id, plan, transitionPayload(plan, i).captions);
-      if (found) reuse[key] = { job_id: found.id, clip: JOB_RESULTS.transition.parse(found.result) };
-    }
+    const reuse = await this.reusableClips(plan, { except: at });
     return { ...plan, remake: { ...remake, seed: pairSeed(remake.from_asset_id, remake.to_asset_id, `:${ctx.cmd.job_id}`) }, reuse };
   }
 
   /**
-   * A draft keeps the draft clips of earlier drafts whose pair, length and fps are unchanged (same
-   * seeds, so the same picture): a preview after moving one photo makes only the new pairs. Only
-   * `480p` clips match a draft's plan, so no full-render clip is ever taken, nor the other way round.
+   * The newest good clip of each step of `plan` for its settings and captions (the repositories match
+   * resolution, length, fps and method version), but step `except`; with `sameTake`, only a clip made
+   * from the same seed (a transition) or with the same closing card (the last clip).
    */
-  private async withReuse(plan: PipelinePlan): Promise<PipelinePlan> {
+  private async reusableClips(plan: PipelinePlan, o: { except?: number; sameTake?: boolean }): Promise<NonNullable<PipelinePlan['reuse']>> {
     const { jobs } = this.repos;
     const reuse: NonNullable<PipelinePlan['reuse']> = {};
     for (const [i, key] of clipKeys(plan).entries()) {
-      const found =
-        key === 'last_clip'
-          ? await jobs.latestLastClip(plan.project_id, plan.photos.at(-1)!.asset_id, plan, lastClipPayload(plan).caption)
-          : await jobs.latestTransition(plan.project_id, plan.photos[i]!.asset_id, plan.photos[i + 1]!.asset_id, plan, transitionPayload(plan, i).captions);
-      const same = key === 'last_clip' ? sameEpilogue(found?.payload.epilogue, plan.epilogue) : found?.payload.seed === transitionPayload(plan, i).seed;
-      if (found && same) reuse[key] = { job_id: found.id, clip: JOB_RESULTS.transition.parse(found.result) };
+      if (i === o.except) continue;
+      const last = key === 'last_clip';
+      const found = last
+        ? await jobs.latestLastClip(plan.project_id, plan.photos.at(-1)!.asset_id, plan, lastClipPayload(plan).caption)
+        : await jobs.latestTransition(plan.project_id, plan.photos[i]!.asset_id, plan.photos[i + 1]!.asset_id, plan, transitionPayload(plan, i).captions);
+      if (!found) continue;
+      if (o.sameTake && !(last ? sameEpilogue(found.payload.epilogue, plan.epilogue) : found.payload.seed === transitionPayload(plan, i).seed)) continue;
+      reuse[key] = { job_id: found.id, clip: JOB_RESULTS.transition.parse(found.result) };
     }
-    return Object.keys(reuse).length ? { ...plan, reuse } : plan;
+    return reuse;
   }
 
   /** Projector hook, in the child event's transaction: children move their pipeline. */
