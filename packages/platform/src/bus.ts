@@ -27,7 +27,7 @@ export interface Bus {
  * Connects to NATS and keeps reconnecting for ever: a NATS restart must never take a service down.
  * Resolves once the first connection is up (it keeps trying until then).
  */
-export async function connectBus(name: string, log: Logger, url = config.natsUrl): Promise<Bus> {
+export async function connectBus(name: string, log: Pick<Logger, 'warn'>, url = config.natsUrl, namespace = config.namespace): Promise<Bus> {
   const nc = await connect({
     servers: url.split(','),
     name,
@@ -43,7 +43,7 @@ export async function connectBus(name: string, log: Logger, url = config.natsUrl
   })();
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
-  return { nc, js, jsm, names: busNames(config.namespace) };
+  return { nc, js, jsm, names: busNames(namespace) };
 }
 
 /** Creates or updates the streams and durable consumers; safe to call from every service at start. */

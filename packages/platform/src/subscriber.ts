@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { busNames, JobEvent } from '@mt/contracts';
-import { AckPolicy, type ConsumerMessages, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, nanos } from '@nats-io/transport-node';
+import { JobEvent } from '@mt/contracts';
+import { AckPolicy, type ConsumerMessages, DeliverPolicy } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import { connectBus } from './bus.js';
+import type { Logger } from './logger.js';
 
 /**
  * An event-stream subscriber (what `./mt watch` runs): its own durable JetStream consumer on the event
@@ -48,20 +50,9 @@ const SEEN_MAX = 100_000;
 export async function watchEvents(o: WatchOptions): Promise<Watcher> {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(o.name)) throw new Error(`watch name "${o.name}": use letters, digits, - and _ (at most 64)`);
   const notice = o.onNotice ?? (() => {});
-  const names = busNames(o.namespace);
-  const nc = await connect({
-    servers: o.natsUrl.split(','),
-    name: `watch:${o.name}`,
-    waitOnFirstConnect: true,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 500,
-    pingInterval: 5_000,
-  });
-  void (async () => {
-    for await (const s of nc.status()) if (s.type === 'disconnect' || s.type === 'reconnect') notice(`nats ${s.type}`);
-  })();
-  const jsm = await jetstreamManager(nc);
-  const js = jetstream(nc);
+  // the services' connection: reconnects for ever, says so on disconnect and reconnect
+  const say = { warn: (_: unknown, text: string) => notice(text) } as Pick<Logger, 'warn'>;
+  const { nc, js, jsm, names } = await connectBus(`watch:${o.name}`, say, o.natsUrl, o.namespace);
   const stats: WatchStats = { received: 0, duplicates: 0, shown: 0, filtered: 0, invalid: 0 };
   const seen = new Set<string>();
   let stopping = false;
