@@ -35,7 +35,8 @@ type PipelineEvent = { stage?: Stage; progress_percent?: number; detail_message?
  * it twice is harmless. What it starts or says goes through the outbox in the same transaction.
  */
 export class Coordinator {
-  private lastProgressAt = new Map<string, number>();
+  /** What each pipeline was told, so a burst of child progress becomes one event but no stage is skipped. */
+  private lastProgress = new Map<string, { at: number; stages: Set<Stage> }>();
 
   constructor(
     private readonly repos: Repositories,
@@ -206,15 +207,21 @@ export class Coordinator {
     await this.emit(em, pipeline, 'failed', { stage: 'failed', error });
   }
 
-  /** Overall progress, weighted by the work each step is expected to take (at most every 400 ms a pipeline). */
+  /**
+   * Overall progress, weighted by the work each step is expected to take: a stage the pipeline has not
+   * shown yet at once (a fast render's stages come milliseconds apart), anything else at most every
+   * 400 ms a pipeline (parallel clips in different stages would otherwise flip it on every frame batch).
+   */
   private async reportProgress(em: EntityManager, pipelineId: string, stage: Stage): Promise<void> {
     const now = Date.now();
-    if (now - (this.lastProgressAt.get(pipelineId) ?? 0) < 400) return;
-    this.lastProgressAt.set(pipelineId, now);
+    const last = this.lastProgress.get(pipelineId) ?? { at: 0, stages: new Set<Stage>() };
+    if (last.stages.has(stage) && now - last.at < 400) return;
+    last.stages.add(stage);
+    this.lastProgress.set(pipelineId, { at: now, stages: last.stages });
     const pipeline = await this.repos.jobs.find(pipelineId, em);
     const plan = (pipeline?.params as { plan?: PipelinePlan } | undefined)?.plan;
     if (!pipeline || !plan || pipeline.status !== 'running') {
-      this.lastProgressAt.delete(pipelineId);
+      this.lastProgress.delete(pipelineId);
       return;
     }
     const children = await this.repos.jobs.children(pipelineId, em);
@@ -224,7 +231,7 @@ export class Coordinator {
   }
 
   private async emit(em: EntityManager, job: JobView, kind: 'progress' | 'succeeded' | 'failed' | 'canceled', e: PipelineEvent): Promise<void> {
-    if (kind !== 'progress') this.lastProgressAt.delete(job.id);
+    if (kind !== 'progress') this.lastProgress.delete(job.id);
     const event = makeEvent({
       job_id: job.id,
       trace_id: job.trace_id,

@@ -136,6 +136,27 @@ describe('durable pipeline steps', () => {
     expect(info.state.messages).toBeGreaterThanOrEqual(4);
   });
 
+  it("shows every stage of a step on the pipeline however close together they come, and one step's progress at most every 400 ms", async () => {
+    const { pipelineId, canvasId, traceId } = await pipelineAtCanvas(db.repos, 2);
+    const progress = (stage: 'canvas_start' | 'canvas_generate' | 'canvas_validate', percent: number) =>
+      publishEvent(bus, { job_id: canvasId, trace_id: traceId, kind: 'progress', attempt: 1, service: 'canvas', stage, progress_percent: percent });
+    await progress('canvas_start', 0);
+    for (let p = 1; p <= 20; p++) await progress('canvas_generate', p);
+    await progress('canvas_validate', 90);
+    const pipeline = await waitFor(
+      'the pipeline at canvas_validate',
+      async () => {
+        const j = await db.repos.jobs.find(pipelineId);
+        return j?.r_stage === 'canvas_validate' ? j : null;
+      },
+      10_000,
+    );
+    expect(pipeline.r_timings.map((t) => t.stage)).toEqual(['canvas_start', 'canvas_generate', 'canvas_validate']);
+    // 22 child events in a few milliseconds: the pipeline heard of each stage once, not of every percent.
+    const pipelineEvents = await db.orm.em.fork().execute<{ n: string }[]>(`select count(*) as n from job_events where job_id = ? and kind = 'progress'`, [pipelineId]);
+    expect(Number(pipelineEvents[0]!.n)).toBe(3);
+  });
+
   it('a failed step cancels its running siblings and fails the pipeline, through the outbox', async () => {
     const { pipelineId, canvasId, traceId } = await pipelineAtCanvas(db.repos, 2);
     await publishEvent(bus, {
