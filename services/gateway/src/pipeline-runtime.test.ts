@@ -152,9 +152,13 @@ describe('durable pipeline steps', () => {
       10_000,
     );
     expect(pipeline.r_timings.map((t) => t.stage)).toEqual(['canvas_start', 'canvas_generate', 'canvas_validate']);
-    // 22 child events in a few milliseconds: the pipeline heard of each stage once, not of every percent.
-    const pipelineEvents = await db.orm.em.fork().execute<{ n: string }[]>(`select count(*) as n from job_events where job_id = ? and kind = 'progress'`, [pipelineId]);
-    expect(Number(pipelineEvents[0]!.n)).toBe(3);
+    // 22 child events in well under a second on a quiet machine: the pipeline hears of each stage, not of
+    // every percent (a busy machine spreads them out, so a few repeats may pass the 400 ms hold).
+    const pipelineEvents = await db.orm.em
+      .fork()
+      .execute<{ n: string }[]>(`select count(*) as n from job_events where job_id = ? and kind = 'progress'`, [pipelineId]);
+    expect(Number(pipelineEvents[0]!.n)).toBeGreaterThanOrEqual(3);
+    expect(Number(pipelineEvents[0]!.n)).toBeLessThan(10);
   });
 
   it('a failed step cancels its running siblings and fails the pipeline, through the outbox', async () => {
