@@ -24,6 +24,9 @@ export interface JobContext<K extends JobType> {
   /** Reports progress within the current stage (throttled). */
   progress(percent: number, detail?: string): void;
 }
+/** The least time between two progress events of a job (stage changes go at once). */
+const PROGRESS_INTERVAL_MS = 500;
+
 /** Returned by a handler whose job goes on elsewhere (a pipeline advances on its children's events). */
 export const DEFERRED = Symbol('deferred');
 export type JobStage<K extends JobType> = (typeof STAGES)[K][number];
@@ -184,7 +187,9 @@ export async function startWorker(opts: {
         },
         progress: (percent, detail) => {
           const now = Date.now();
-          if (percent - lastPercent < 1 && now - lastProgressAt < 1_000) return;
+          // Two a second at most: every event is a transaction in the gateway's projector and one more
+          // for its pipeline, and a clip's frames move the percentage tens of times a second.
+          if (now - lastProgressAt < PROGRESS_INTERVAL_MS || (percent - lastPercent < 1 && now - lastProgressAt < 1_000)) return;
           lastPercent = percent;
           lastProgressAt = now;
           void emit({
