@@ -20,12 +20,14 @@ const stageLog = (ctx: JobContext<'transition' | 'last_clip'>) => ({
 });
 
 /**
- * The pictures a classic clip's first and last frames are compared with. A draft (fast settings, a
- * preview never kept as the video) checks only its stream (frames, size, profile): the comparison
- * decodes four pictures per clip, a quarter of a draft clip's time, and the same code path is
- * compared on every full render.
+ * The pictures a classic clip is compared with at run time: its first frame against its first picture
+ * (one decoded frame: a wrong canvas or a broken encode shows there). Not its last frame: reaching it
+ * decodes the clip's last GOP, a fifth of the clip's CPU besides x264, and where a classic clip ends is
+ * fixed by code the tests check on every transition (classic.test.ts, warp.test.ts). A generative clip's
+ * gate still compares both ends (gate.ts). A draft (fast settings, never kept as the video) checks only
+ * its stream: frames, size, profile.
  */
-const endsToCheck = (resolution: OutputResolution, ends: { first?: string; last?: string }) => (resolution === DRAFT_RESOLUTION ? {} : ends);
+const endsToCheck = (resolution: OutputResolution, ends: { first?: string | undefined }) => (resolution === DRAFT_RESOLUTION ? {} : ends);
 
 /** The clip's record beside it: which provider made it, so a redelivered command reports the same. */
 const metaKey = (clipKey: string) => clipKey.replace(/\.mp4$/, '.json');
@@ -117,7 +119,7 @@ export const runTransitionJob: JobHandler<'transition'> = async (ctx) => {
       },
       progress: (f) => ctx.progress(span[0] + f * (span[1] - span[0])),
       validateClassic: async (file) => {
-        await validateClip(file, { frames, fps: p.fps, ...size, ...endsToCheck(p.resolution, { first: caps.first, last: caps.last }), signal: ctx.signal });
+        await validateClip(file, { frames, fps: p.fps, ...size, ...endsToCheck(p.resolution, { first: caps.first }), signal: ctx.signal });
       },
     });
     // A generative clip gets its captions after the gate (one more encode).
