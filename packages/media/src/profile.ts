@@ -46,7 +46,7 @@ export const DRAFT_MAX_HEIGHT = 480;
 
 /**
  * x264 output arguments (place after the inputs and filters, before the output path).
- * Video only: clips carry no audio (`-an`); the soundtrack is added once, by finalizeVideo.
+ * Video only: clips carry no audio (`-an`); the soundtrack is added once, by joinVideo.
  * `draft` (default: a frame of DRAFT_MAX_HEIGHT lines or fewer) encodes with DRAFT_X264_PRESET; every
  * clip of one video is made at one size, so its clips still share one profile and join by stream copy.
  */

@@ -6,7 +6,7 @@ import { extractLuma, frameSimilarity, validateClip } from './compare.js';
 import { MediaValidationError } from './errors.js';
 import { ffprobe } from './ffmpeg.js';
 import { epilogueSvg, lastClip } from './lastClip.js';
-import { concatClips, finalizeVideo, makePoster, makeSoundtrack, validateVideo } from './render.js';
+import { joinVideo, makePoster, makeSoundtrack, validateVideo } from './render.js';
 import { MUSIC, photo, tempDir } from './testkit.js';
 
 let t: Awaited<ReturnType<typeof tempDir>>;
@@ -56,33 +56,30 @@ describe('lastClip', () => {
   }, 60_000);
 });
 
-describe('concat, finalize, poster, validate', () => {
-  it('joins clips by stream copy and adds loudness-normalised music', async () => {
+describe('join, poster, validate', () => {
+  it('joins clips by stream copy with the loudness-normalised music under them, in one pass', async () => {
     const last = t.file('last2.mp4');
     await lastClip({ from: t.file('b.png'), output: last, seconds: 2, fps: FPS, width: W, height: H });
-    const joined = t.file('joined.mp4');
-    await concatClips({ clips: [t.file('ab.mp4'), last], output: joined });
-    await validateVideo(joined, { expectFrames: 150, fps: FPS, width: W, height: H });
-    // the join is seamless: frame 89 (end of clip 1) ≈ frame 90 (start of clip 2) ≈ canvas b
-    expect(await frameSimilarity(joined, 89, t.file('b.png'), size)).toBeGreaterThan(0.95);
-    expect(await frameSimilarity(joined, 90, t.file('b.png'), size)).toBeGreaterThan(0.95);
-
     const soundtrack = t.file('soundtrack.m4a');
     const seen: number[] = [];
     await makeSoundtrack({ music: MUSIC, seconds: 5, output: soundtrack, onProgress: (f) => seen.push(f) });
     expect(seen.at(-1)).toBe(1);
     const final = t.file('final.mp4');
-    await finalizeVideo({ video: joined, soundtrack, output: final });
+    await joinVideo({ clips: [t.file('ab.mp4'), last], soundtrack, seconds: 5, output: final });
     const v = await validateVideo(final, { expectFrames: 150, fps: FPS, width: W, height: H, requireAudio: true });
     expect(v.hasAudio).toBe(true);
+    // the join is seamless: frame 89 (end of clip 1) ≈ frame 90 (start of clip 2) ≈ canvas b
+    expect(await frameSimilarity(final, 89, t.file('b.png'), size)).toBeGreaterThan(0.95);
+    expect(await frameSimilarity(final, 90, t.file('b.png'), size)).toBeGreaterThan(0.95);
     const p = await ffprobe(final);
     const a = p.streams.find((s) => s.codec_type === 'audio')!;
     expect([a.codec_name, a.profile, a.sample_rate, a.channels]).toEqual(['aac', 'LC', '48000', 2]);
+    expect(Number(a.duration)).toBeCloseTo(5, 1);
 
     const silence = t.file('silence.m4a');
     await makeSoundtrack({ seconds: 5, output: silence });
     const silent = t.file('silent.mp4');
-    await finalizeVideo({ video: joined, soundtrack: silence, output: silent });
+    await joinVideo({ clips: [t.file('ab.mp4'), last], soundtrack: silence, seconds: 5, output: silent });
     expect((await validateVideo(silent, { expectFrames: 150, fps: FPS, width: W, height: H })).hasAudio).toBe(true);
 
     await expect(validateVideo(final, { expectFrames: 180, fps: FPS, width: W, height: H })).rejects.toBeInstanceOf(MediaValidationError);

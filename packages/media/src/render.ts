@@ -25,18 +25,35 @@ export function concatList(clips: readonly string[]): string {
   return `${clips.map(concatLine).join('\n')}\n`;
 }
 
-/** Join clips in order by stream copy (they share the encode profile). */
-export async function concatClips(opts: { clips: string[]; output: string; signal?: AbortSignal; onProgress?: (f: number) => void }): Promise<void> {
-  if (opts.clips.length === 0) throw new RangeError('concatClips needs at least one clip');
+/**
+ * The upload file in one pass: the clips joined in order and the soundtrack (makeSoundtrack) laid
+ * under them, all by stream copy (the clips share the encode profile), cut to the video's `seconds`,
+ * moov first. One ffmpeg run and one write of the file: joining first and muxing the music after
+ * wrote the whole video twice at the end of every render, where nothing else runs beside it.
+ */
+export async function joinVideo(opts: {
+  clips: string[];
+  soundtrack: string;
+  seconds: number;
+  output: string;
+  signal?: AbortSignal;
+  onProgress?: (f: number) => void;
+}): Promise<void> {
+  if (opts.clips.length === 0) throw new RangeError('joinVideo needs at least one clip');
   throwIfAborted(opts.signal);
   const dir = await mkdtemp(join(tmpdir(), 'mt-concat-'));
   try {
     const list = join(dir, 'list.txt');
     await writeFile(list, concatList(opts.clips));
-    await runFfmpeg(['-f', 'concat', '-safe', '0', '-i', list, '-map', '0:v', '-c', 'copy', ...MP4_UPLOAD_ARGS, opts.output], {
-      signal: opts.signal,
-      onProgress: opts.onProgress,
-    });
+    // biome-ignore format: ffmpeg arguments grouped by option
+    await runFfmpeg(
+      [
+        '-f', 'concat', '-safe', '0', '-i', list, '-i', opts.soundtrack,
+        '-map', '0:v:0', '-map', '1:a:0', '-c', 'copy', '-t', opts.seconds.toFixed(6),
+        ...MP4_UPLOAD_ARGS, opts.output,
+      ],
+      { signal: opts.signal, durationSeconds: opts.seconds, onProgress: opts.onProgress },
+    );
   } finally {
     await rm(dir, { recursive: true, force: true }).catch(() => {});
   }
@@ -95,21 +112,6 @@ export async function makeSoundtrack(opts: {
     ? ['-stream_loop', '-1', '-i', opts.music, '-filter_complex', musicFilter(opts.seconds), '-map', '[a]']
     : ['-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=stereo', '-map', '0:a'];
   await runFfmpeg([...input, ...AUDIO_ARGS, '-t', d, '-vn', opts.output], { signal: opts.signal, durationSeconds: opts.seconds, onProgress: opts.onProgress });
-}
-
-/**
- * The upload file: the joined video and its soundtrack (makeSoundtrack), both stream-copied and cut
- * to the video's length, moov first. The samples are the same as encoding the music in this step.
- */
-export async function finalizeVideo(opts: { video: string; soundtrack: string; output: string; signal?: AbortSignal }): Promise<void> {
-  throwIfAborted(opts.signal);
-  const { seconds } = await videoDuration(opts.video, opts.signal);
-  await runFfmpeg(
-    ['-i', opts.video, '-i', opts.soundtrack, '-map', '0:v:0', '-map', '1:a:0', '-c', 'copy', '-t', seconds.toFixed(6), ...MP4_UPLOAD_ARGS, opts.output],
-    {
-      signal: opts.signal,
-    },
-  );
 }
 
 /** A JPEG poster frame at `atSeconds` (full-range, BT.601 as JPEG viewers expect). */

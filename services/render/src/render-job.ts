@@ -1,43 +1,46 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { objectKeys, RESOLUTION_SIZE } from '@mt/contracts';
-import { concatClips, finalizeVideo, makePoster, validateVideo } from '@mt/media';
+import { joinVideo, makePoster, validateVideo } from '@mt/media';
 import { asJobFailure, ensureSoundtrack, fetchObject, type JobHandler } from '@mt/platform';
+import pMap from 'p-map';
 
-/** render_start → render_concat → render_finalize → render_done. */
+/**
+ * render_start (the clips and the soundtrack fetched side by side) → render_concat (clips and
+ * soundtrack joined by stream copy in one pass) → render_finalize (poster, checks, stored) → render_done.
+ * Everything here runs after the last clip, with nothing beside it: waits overlap wherever they can.
+ */
 export const runRenderJob: JobHandler<'render'> = async (ctx) => {
   const p = ctx.cmd.payload;
   const size = RESOLUTION_SIZE[p.resolution];
   const videoKey = objectKeys.video(p.project_id, ctx.cmd.job_id);
   const posterKey = objectKeys.poster(p.project_id, ctx.cmd.job_id);
   await ctx.stage('render_start', 0, `${p.clips.length} clips`);
-  const clips: string[] = [];
-  for (const [i, key] of p.clips.entries()) {
-    clips.push(await fetchObject(ctx.storage, key, ctx.dir, `clip-${String(i).padStart(4, '0')}.mp4`, ctx.signal));
-    ctx.progress(Math.round(((i + 1) / p.clips.length) * 20));
-  }
-
-  await ctx.stage('render_concat', 20, 'Joining the clips');
-  const joined = path.join(ctx.dir, 'joined.mp4');
+  let fetched = 0;
+  const fetchClip = async (key: string, i: number) => {
+    const file = await fetchObject(ctx.storage, key, ctx.dir, `clip-${String(i).padStart(4, '0')}.mp4`, ctx.signal);
+    ctx.progress(Math.round((++fetched / p.clips.length) * 20));
+    return file;
+  };
   const output = path.join(ctx.dir, 'memorial.mp4');
   const poster = path.join(ctx.dir, 'poster.jpg');
   try {
-    await concatClips({ clips, output: joined, signal: ctx.signal, onProgress: (f) => ctx.progress(20 + f * 20) });
-    await ctx.stage('render_finalize', 40, p.music ? 'Laying the music under the video' : 'Finishing the video');
     // The soundtrack depends only on the music, the length and its method: the pipeline's canvas step made
     // it already, and a re-render (one transition made again) reuses it.
-    const { file: soundtrack, reused: soundtrackReused } = await ensureSoundtrack(
-      ctx.storage,
-      { projectId: p.project_id, music: p.music, frames: p.expected_frames, fps: p.fps },
-      { dir: ctx.dir, signal: ctx.signal, onProgress: (f) => ctx.progress(40 + f * 40) },
-    );
-    await finalizeVideo({ video: joined, soundtrack, output, signal: ctx.signal });
-    ctx.progress(85);
-    await makePoster({ video: output, output: poster, atSeconds: Math.min(1, p.expected_frames / p.fps / 2), signal: ctx.signal });
-    const v = await validateVideo(output, { expectFrames: p.expected_frames, fps: p.fps, ...size, signal: ctx.signal });
+    const [clips, { file: soundtrack, reused: soundtrackReused }] = await Promise.all([
+      pMap(p.clips, fetchClip, { concurrency: 4, signal: ctx.signal }),
+      ensureSoundtrack(ctx.storage, { projectId: p.project_id, music: p.music, frames: p.expected_frames, fps: p.fps }, { dir: ctx.dir, signal: ctx.signal }),
+    ]);
+    await ctx.stage('render_concat', 20, p.music ? 'Joining the clips, the music under them' : 'Joining the clips');
+    const seconds = p.expected_frames / p.fps;
+    await joinVideo({ clips, soundtrack, seconds, output, signal: ctx.signal, onProgress: (f) => ctx.progress(20 + f * 60) });
+    await ctx.stage('render_finalize', 80, 'Finishing the video');
+    const [v] = await Promise.all([
+      validateVideo(output, { expectFrames: p.expected_frames, fps: p.fps, ...size, signal: ctx.signal }),
+      makePoster({ video: output, output: poster, atSeconds: Math.min(1, seconds / 2), signal: ctx.signal }),
+    ]);
     ctx.progress(90, 'Storing the video');
-    await ctx.storage.putFile(videoKey, output, 'video/mp4', ctx.signal);
-    await ctx.storage.putFile(posterKey, poster, 'image/jpeg', ctx.signal);
+    await Promise.all([ctx.storage.putFile(videoKey, output, 'video/mp4', ctx.signal), ctx.storage.putFile(posterKey, poster, 'image/jpeg', ctx.signal)]);
     const size_bytes = (await stat(output)).size;
     await ctx.stage('render_done', 100, 'Your memorial video is ready');
     return {
