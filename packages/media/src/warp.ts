@@ -83,10 +83,24 @@ function planes(s: Size): Size[] {
   return [s, c, c];
 }
 
-/** One axis's taps: for each output sample, the left source index and the right tap's weight (0..256). */
-export function axisTaps(start: number, step: number, count: number, sourceLength: number): { index: Int32Array; weight: Int32Array } {
-  const index = new Int32Array(count);
-  const weight = new Int32Array(count);
+export interface Taps {
+  index: Int32Array;
+  weight: Int32Array;
+}
+
+/**
+ * One axis's taps: for each output sample, the left source index and the right tap's weight (0..256).
+ * Written into `into` when given (the warper's own arrays: typed arrays this size live outside V8's
+ * heap, and a dozen fresh ones a frame cost more in allocation and collection than the warp itself).
+ */
+export function axisTaps(
+  start: number,
+  step: number,
+  count: number,
+  sourceLength: number,
+  into: Taps = { index: new Int32Array(count), weight: new Int32Array(count) },
+): Taps {
+  const { index, weight } = into;
   for (let i = 0; i < count; i++) {
     const s = Math.min(Math.max(start + i * step, 0), sourceLength - 1);
     let at = Math.floor(s);
@@ -118,6 +132,8 @@ export class CanvasWarper {
   private readonly xTable: number;
   private readonly yTable: number;
   private readonly row: number;
+  /** Scratch taps per plane and axis, reused by every frame. */
+  private readonly taps: Array<{ x: Taps; y: Taps }>;
 
   private constructor(
     private readonly kernel: Kernel,
@@ -136,6 +152,8 @@ export class CanvasWarper {
     this.xTable = take(Math.ceil(output.width / 8 + 1) * GROUP_BYTES);
     this.yTable = take(output.height * 8);
     this.row = take(canvas.width + 64);
+    const scratch = (n: number): Taps => ({ index: new Int32Array(n), weight: new Int32Array(n) });
+    this.taps = planes(output).map((p) => ({ x: scratch(p.width), y: scratch(p.height) }));
     const need = Math.ceil(at / 65536) - kernel.memory.buffer.byteLength / 65536;
     if (need > 0) kernel.memory.grow(need);
     this.view = new DataView(kernel.memory.buffer);
@@ -190,8 +208,8 @@ export class CanvasWarper {
       // the even luma sample, vertically between rows 2y and 2y+1 (MPEG-2 siting).
       const xs = p === 0 ? crop.x0 + k / 2 - 0.5 : crop.x0 / 2 + k / 4 - 0.25;
       const ys = p === 0 ? crop.y0 + kv / 2 - 0.5 : crop.y0 / 2 + kv / 2 - 0.5;
-      const x = axisTaps(xs, k, o.width, src.width);
-      const y = axisTaps(ys, kv, o.height, src.height);
+      const x = axisTaps(xs, k, o.width, src.width, this.taps[p]!.x);
+      const y = axisTaps(ys, kv, o.height, src.height, this.taps[p]!.y);
       const span = this.writeTables(x, y, o);
       this.kernel.warpPlane(
         this.sources[index]![p]!,
@@ -211,7 +229,7 @@ export class CanvasWarper {
     return Buffer.from(this.bytes.buffer, dst, yuvFrameBytes(this.output));
   }
 
-  private writeTables(x: { index: Int32Array; weight: Int32Array }, y: { index: Int32Array; weight: Int32Array }, o: Size) {
+  private writeTables(x: Taps, y: Taps, o: Size) {
     const { view, bytes } = this;
     const start = x.index[0]!;
     const groups = Math.ceil(o.width / 8);
