@@ -273,7 +273,7 @@ export async function classicTransition(opts: ClassicTransitionOptions): Promise
       { canvas: opts.from, move: plan.a, frames: plan.aFrames, direction: 'away' },
       { canvas: opts.to, move: plan.b, frames: plan.bFrames, direction: 'back' },
     ];
-    const feeds = motion === 'warp' ? await moveFeeds(moves, canvas, output, dir, opts.signal) : undefined;
+    const feeds = motion === 'warp' ? await moveFeeds(moves, canvas, output, opts.signal) : undefined;
     await runFfmpeg(args, { signal: opts.signal, durationSeconds: plan.frames / plan.fps, onProgress: opts.onProgress, feeds });
     return plan;
   } finally {

@@ -137,9 +137,7 @@ export async function lastClip(opts: LastClipOptions): Promise<LastClipPlan> {
     if (opts.caption) photo = `${photo}[p0];\n${captionOverlay('p0', 'pc', lastClipCaptionShows(plan, fps, captionIndex), { fps, width, height })};\n[pc]null`;
     const args = motion === 'warp' ? rawFramesInput(3, { width, height }, fps) : stillInputArgs(opts.from, fps);
     const feeds =
-      motion === 'warp'
-        ? await moveFeeds([{ canvas: opts.from, move, frames: plan.frames, direction: 'away' }], canvas, { width, height }, dir, signal)
-        : undefined;
+      motion === 'warp' ? await moveFeeds([{ canvas: opts.from, move, frames: plan.frames, direction: 'away' }], canvas, { width, height }, signal) : undefined;
     let graph: string;
     if (withCard && opts.epilogue) {
       const card = join(dir, 'card.png');

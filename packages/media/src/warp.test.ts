@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileWarpKernel } from '../assembly/build.js';
 import { makeCanvas } from './canvas.js';
@@ -5,6 +6,7 @@ import { classicTransition, movingStill, planClassic, stillInputArgs } from './c
 import { MediaAbortedError } from './errors.js';
 import { ffprobe, runFfmpeg } from './ffmpeg.js';
 import type { Move } from './motion.js';
+import { TO_BT709_YUV } from './profile.js';
 import { jerkQuantile, makeDotCanvas, trackDots } from './smoothness.js';
 import { childFfmpegPids, photo, tempDir } from './testkit.js';
 import { axisTaps, CanvasWarper, decodeCanvas, moveFrames, rawFramesInput, yuvFrameBytes } from './warp.js';
@@ -24,6 +26,36 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t.cleanup();
+});
+
+describe('canvases as yuv420p', () => {
+  it("decodeCanvas gives ffmpeg's BT.709 limited-range frame of a photo canvas: luma within a step, chroma within a few at edges", async () => {
+    const canvas = t.file('canvas-kodim23.png');
+    await makeCanvas({ input: photo('kodak/kodim23.png'), output: canvas, width: W, height: H });
+    const ours = await decodeCanvas(canvas);
+    await runFfmpeg(['-i', canvas, '-vf', TO_BT709_YUV, '-frames:v', '1', '-f', 'rawvideo', t.file('ffmpeg.yuv')]);
+    const theirs = new Uint8Array(await readFile(t.file('ffmpeg.yuv')));
+    expect(ours.length).toBe(yuvFrameBytes(CANVAS));
+    expect(theirs.length).toBe(ours.length);
+    const luma = CANVAS.width * CANVAS.height;
+    const diff = (from: number, to: number) => {
+      let sum = 0;
+      let max = 0;
+      for (let i = from; i < to; i++) {
+        const d = Math.abs(ours[i]! - theirs[i]!);
+        sum += d;
+        max = Math.max(max, d);
+      }
+      return { mean: sum / (to - from), max };
+    };
+    const y = diff(0, luma);
+    const c = diff(luma, ours.length);
+    expect(y.max).toBeLessThanOrEqual(1);
+    expect(y.mean).toBeLessThan(0.5);
+    // swscale filters chroma vertically over more rows than our two: sharp edges differ by a few steps
+    expect(c.mean).toBeLessThan(0.5);
+    expect(c.max).toBeLessThanOrEqual(4);
+  });
 });
 
 describe('the warp kernel', () => {
@@ -67,7 +99,7 @@ async function losslessMove(how: 'warp' | 'swscale', move: Move, frames: number,
   const out = t.file(`${how}-${direction}.mkv`);
   const lossless = ['-frames:v', String(frames), '-fps_mode', 'passthrough', '-c:v', 'ffv1', out];
   if (how === 'warp') {
-    const warper = await CanvasWarper.create([await decodeCanvas(dots, t.dir)], CANVAS, { width: W, height: H });
+    const warper = await CanvasWarper.create([await decodeCanvas(dots)], CANVAS, { width: W, height: H });
     await runFfmpeg([...rawFramesInput(3, { width: W, height: H }, FPS), ...lossless], { feeds: [moveFrames(warper, 0, move, frames, direction)] });
   } else {
     const chain = movingStill({ index: 0, frames, fps: FPS, move, direction, canvas: CANVAS, width: W, height: H });
