@@ -4,7 +4,8 @@ import { makeCanvas } from './canvas.js';
 import { buildClassicArgs, buildClassicGraph, CLASSIC_TRANSITIONS, classicTransition, movingStill, planClassic, stillInputArgs } from './classic.js';
 import { validateClip } from './compare.js';
 import { MediaValidationError } from './errors.js';
-import { runFfmpeg } from './ffmpeg.js';
+import { runFfmpeg, runFfmpegCapture } from './ffmpeg.js';
+import { joinVideo, makeSoundtrack, validateVideo } from './render.js';
 import { jerkQuantile, makeDotCanvas, trackDots } from './smoothness.js';
 import { photo, tempDir } from './testkit.js';
 
@@ -134,6 +135,43 @@ describe('classicTransition', () => {
     );
     await expect(validateClip(out, { frames: 121, fps: FPS, width: W, height: H })).rejects.toThrow(/120 frames/);
     await expect(validateClip(out, { frames: 120, fps: 25, width: W, height: H })).rejects.toMatchObject({ check: 'encode_profile' });
+  }, 60_000);
+
+  it("a clip encoded on one x264 thread joins by stream copy with one encoded on x264's own choice: the stream parameters are the same", async () => {
+    const small = { width: 320, height: 180 };
+    await makeCanvas({ input: photo('kodak/kodim01.png'), output: t.file('thr-a.png'), ...small });
+    await makeCanvas({ input: photo('kodak/kodim04.png'), output: t.file('thr-b.png'), ...small });
+    const clip = (encodeThreads: number | undefined, name: string) =>
+      classicTransition({
+        from: t.file('thr-a.png'),
+        to: t.file('thr-b.png'),
+        output: t.file(name),
+        seconds: 2,
+        fps: FPS,
+        ...small,
+        seed: 'thr',
+        encodeThreads,
+      });
+    await clip(1, 'one-thread.mp4');
+    await clip(undefined, 'own-choice.mp4');
+    // The sequence and picture parameter sets (NAL types 7 and 8) of the clip's stream, from its Annex B form
+    const parameterSets = async (f: string) => {
+      await runFfmpeg(['-i', t.file(f), '-c', 'copy', '-bsf:v', 'h264_mp4toannexb', '-frames:v', '1', '-f', 'h264', t.file(`${f}.h264`)]);
+      const units = (await readFile(t.file(`${f}.h264`)))
+        .toString('hex')
+        .split(/0{4,6}01/)
+        .filter(Boolean);
+      return units.filter((u) => [7, 8].includes(Number.parseInt(u.slice(0, 2), 16) & 0x1f));
+    };
+    const sets = await parameterSets('one-thread.mp4');
+    expect(sets).toHaveLength(2);
+    expect(await parameterSets('own-choice.mp4')).toEqual(sets); // one decoder configuration plays both
+    const silence = t.file('thr-silence.m4a');
+    await makeSoundtrack({ seconds: 4, output: silence });
+    await joinVideo({ clips: [t.file('one-thread.mp4'), t.file('own-choice.mp4')], soundtrack: silence, seconds: 4, output: t.file('thr-joined.mp4') });
+    await validateVideo(t.file('thr-joined.mp4'), { expectFrames: 120, fps: FPS, ...small });
+    const decoded = await runFfmpegCapture(['-v', 'error', '-i', t.file('thr-joined.mp4'), '-f', 'null', '-']);
+    expect(decoded.stderr.trim()).toBe('');
   }, 60_000);
 
   it('every transition of the seeded pick renders through the windowed graph with exact frames', async () => {

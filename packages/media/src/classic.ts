@@ -193,6 +193,8 @@ export function buildClassicArgs(p: {
   captions?: ClipCaptions | undefined;
   /** 'warp' (default): A's and B's moving frames arrive raw on file descriptors 3 and 4; 'swscale': ffmpeg moves the canvases. */
   motion?: ClipMotion | undefined;
+  /** x264 threads (encodeProfile); default: x264's choice. */
+  encodeThreads?: number | undefined;
 }): string[] {
   const { plan, width, height } = p;
   const caps = captionInputs(p.captions, 2);
@@ -208,7 +210,7 @@ export function buildClassicArgs(p: {
     ...graph,
     '-map', '[v]',
     '-frames:v', String(plan.frames),
-    ...encodeProfile({ width, height, fps: plan.fps }),
+    ...encodeProfile({ width, height, fps: plan.fps, threads: p.encodeThreads }),
     p.output,
   ];
 }
@@ -236,6 +238,8 @@ export interface ClassicTransitionOptions {
   captions?: ClipCaptions | undefined;
   /** Faces on the two canvases (canvas coordinates, from the canvas job); undefined = not known. */
   faces?: { from?: readonly CanvasFace[] | undefined; to?: readonly CanvasFace[] | undefined } | undefined;
+  /** x264 threads (encodeProfile): one where clips are encoded side by side; default: x264's choice. */
+  encodeThreads?: number | undefined;
 }
 
 /** The warp unless asked otherwise or the canvas is too large for its kernel (the neutral crop is the whole canvas). */
@@ -268,7 +272,7 @@ export async function classicTransition(opts: ClassicTransitionOptions): Promise
     const motion = chooseMotion(opts.motion, canvas, output);
     await writeFile(graphScript, buildClassicGraph({ plan, ...output, canvas, interpolation: opts.interpolation, captions, motion }));
     // biome-ignore format: one call
-    const args = buildClassicArgs({ plan, from: opts.from, to: opts.to, output: opts.output, ...output, canvas, graphScript, captions: opts.captions, motion });
+    const args = buildClassicArgs({ plan, from: opts.from, to: opts.to, output: opts.output, ...output, canvas, graphScript, captions: opts.captions, motion, encodeThreads: opts.encodeThreads });
     const moves: CanvasMove[] = [
       { canvas: opts.from, move: plan.a, frames: plan.aFrames, direction: 'away' },
       { canvas: opts.to, move: plan.b, frames: plan.bFrames, direction: 'back' },

@@ -113,6 +113,8 @@ export interface LastClipOptions {
   faces?: readonly CanvasFace[] | undefined;
   /** Where the motion is made (default 'warp'; see `ClipMotion`). */
   motion?: ClipMotion;
+  /** x264 threads (encodeProfile): one where clips are encoded side by side; default: x264's choice. */
+  encodeThreads?: number | undefined;
 }
 
 export async function lastClip(opts: LastClipOptions): Promise<LastClipPlan> {
@@ -154,7 +156,16 @@ export async function lastClip(opts: LastClipOptions): Promise<LastClipPlan> {
     if (opts.caption) args.push(...stillInputArgs(opts.caption, fps));
     const script = join(dir, 'graph.txt');
     await writeFile(script, graph);
-    args.push('-filter_complex_script', script, '-map', '[v]', '-frames:v', String(plan.frames), ...encodeProfile({ width, height, fps }), opts.output);
+    args.push(
+      '-filter_complex_script',
+      script,
+      '-map',
+      '[v]',
+      '-frames:v',
+      String(plan.frames),
+      ...encodeProfile({ width, height, fps, threads: opts.encodeThreads }),
+      opts.output,
+    );
     await runFfmpeg(args, { signal, durationSeconds: plan.frames / fps, onProgress: opts.onProgress, feeds });
     return plan;
   } finally {

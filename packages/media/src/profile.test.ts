@@ -31,6 +31,10 @@ describe('encodeProfile', () => {
     expect(encodeProfile({ width: 854, height: 480, fps: 30, draft: false }).slice(2, 4)).toEqual(['-preset', 'medium']);
     expect(encodeProfile({ width: 1280, height: 720, fps: 30, draft: true }).slice(2, 4)).toEqual(['-preset', 'ultrafast']);
   });
+  it('x264 threads only when asked (one where clips are encoded side by side)', () => {
+    expect(encodeProfile({ width: 1280, height: 720, fps: 30, threads: 1 }).slice(-2)).toEqual(['-threads', '1']);
+    expect(encodeProfile({ width: 1280, height: 720, fps: 30, threads: 0 })).not.toContain('-threads');
+  });
   it('resolutionSize', () => {
     expect(resolutionSize('480p')).toEqual({ width: 854, height: 480 });
     expect(resolutionSize('720p')).toEqual({ width: 1280, height: 720 });

@@ -49,8 +49,10 @@ export const DRAFT_MAX_HEIGHT = 480;
  * Video only: clips carry no audio (`-an`); the soundtrack is added once, by joinVideo.
  * `draft` (default: a frame of DRAFT_MAX_HEIGHT lines or fewer) encodes with DRAFT_X264_PRESET; every
  * clip of one video is made at one size, so its clips still share one profile and join by stream copy.
+ * `threads`: x264's threads (default: its own choice, ~1.5 per core); one where clips are encoded side
+ * by side. The stream's parameters do not change with it.
  */
-export function encodeProfile(opts: { width: number; height: number; fps: number; draft?: boolean }): string[] {
+export function encodeProfile(opts: { width: number; height: number; fps: number; draft?: boolean; threads?: number | undefined }): string[] {
   const { height, fps } = opts;
   const draft = opts.draft ?? height <= DRAFT_MAX_HEIGHT;
   if (!Number.isInteger(fps) || fps <= 0) throw new RangeError(`fps must be a positive integer, got ${fps}`);
@@ -80,6 +82,7 @@ export function encodeProfile(opts: { width: number; height: number; fps: number
     '-r', String(fps),
     '-an',
     '-movflags', '+faststart',
+    ...(opts.threads ? ['-threads', String(opts.threads)] : []),
   ];
 }
 

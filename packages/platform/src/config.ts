@@ -54,5 +54,11 @@ export const config = {
    * while x264 uses the rest, so two clips side by side keep two cores busy.
    */
   transitionConcurrency: int('MT_TRANSITION_CONCURRENCY', 2),
+  /**
+   * x264 threads per clip a transition process encodes. Clips run side by side (above), so the cores
+   * are shared between clips rather than between the frames of one: two 720p clips at once on 2 cores
+   * took 9 % less CPU and 8 % less time with one thread each than with x264's own choice (3 each).
+   */
+  encodeThreads: int('MT_X264_THREADS', Math.max(1, Math.floor(os.availableParallelism() / int('MT_TRANSITION_CONCURRENCY', 2)))),
 };
 export type Config = typeof config;

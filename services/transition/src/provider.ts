@@ -18,6 +18,8 @@ export interface GenerateRequest {
   faces?: { from?: readonly CanvasFace[] | undefined; to?: readonly CanvasFace[] | undefined } | undefined;
   /** Caption PNGs of the two photos (issue 13); the classic provider draws them in, a generative clip gets them after its gate. */
   captions?: ClipCaptions | undefined;
+  /** x264 threads for a clip encoded here (config.encodeThreads). */
+  encodeThreads?: number | undefined;
 }
 
 /** The two log levels providers write at (the job's logger, following its stage). */
@@ -49,6 +51,7 @@ export const classicProvider: TransitionProvider = {
       onProgress: r.onProgress,
       faces: r.faces,
       captions: r.captions,
+      encodeThreads: r.encodeThreads,
     });
     const guided = plan.faceGuided ?? { a: false, b: false };
     const toward = [guided.a && 'the first', guided.b && 'the second'].filter(Boolean).join(' and ');

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import { DRAFT_RESOLUTION, type OutputResolution, objectKeys, RESOLUTION_SIZE } from '@mt/contracts';
 import { CLIP_VERSION, lastClip, validateClip } from '@mt/media';
-import { asJobFailure, type CanvasRequest, ensureCanvas, type JobContext, type JobHandler, loadCanvasFaces, type Storage } from '@mt/platform';
+import { asJobFailure, type CanvasRequest, config, ensureCanvas, type JobContext, type JobHandler, loadCanvasFaces, type Storage } from '@mt/platform';
 import { captionGenerativeClip, lastClipCaption, transitionCaptions } from './clip-captions.js';
 import { GenerativeProvider } from './generative.js';
 import { readGenerativeConfig } from './generative-config.js';
@@ -112,6 +112,7 @@ export const runTransitionJob: JobHandler<'transition'> = async (ctx) => {
         log: stageLog(ctx),
         faces: { from: facesA, to: facesB },
         captions: caps.files,
+        encodeThreads: config.encodeThreads,
       },
       phase: async (phase, detail) => {
         span = phase === 'generate' ? [5, 85] : [86, 99];
@@ -187,6 +188,7 @@ export const runLastClipJob: JobHandler<'last_clip'> = async (ctx) => {
       onProgress: (f) => ctx.progress(5 + f * 80),
       faces,
       caption: cap.file,
+      encodeThreads: config.encodeThreads,
     });
     faceGuided = plan.faceGuided ?? false;
   } catch (err) {
