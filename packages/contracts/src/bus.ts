@@ -254,6 +254,11 @@ export const JobEvent = z.object({
   detail_message: z.string().nullable(),
   result: z.record(z.string(), z.unknown()).nullable(),
   error: JobError.nullable(),
+  /**
+   * A canvas job's progress: the photos (asset ids) whose canvases, and the faces on them, are stored so
+   * far, all of them each time. The pipeline starts a transition as soon as its two photos are in it.
+   */
+  canvases_ready: z.array(z.string()).nullish(),
 });
 export type JobEvent = z.infer<typeof JobEvent>;
 
@@ -268,5 +273,6 @@ export type CancelMessage = z.infer<typeof CancelMessage>;
  * MAJOR removes or renames a field or subject, or changes a field's type. Readers ignore fields they
  * do not know and treat an unknown stage as opaque text.
  * 1.1.0: a pipeline command's optional `draft`, and `480p` as a job's output resolution (draft previews).
+ * 1.2.0: a canvas job's progress events carry `canvases_ready`.
  */
-export const BUS_CONTRACT_VERSION = '1.1.0';
+export const BUS_CONTRACT_VERSION = '1.2.0';

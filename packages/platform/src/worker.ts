@@ -23,6 +23,11 @@ export interface JobContext<K extends JobType> {
   stage(stage: JobStage<K>, percent: number, detail?: string): Promise<void>;
   /** Reports progress within the current stage (throttled). */
   progress(percent: number, detail?: string): void;
+  /**
+   * Reports the photos whose canvases are stored so far (a canvas job), at once and never dropped by
+   * the throttle: the pipeline starts each transition on it.
+   */
+  canvasesReady(assetIds: readonly string[]): Promise<void>;
 }
 /** The least time between two progress events of a job (stage changes go at once). */
 const PROGRESS_INTERVAL_MS = 500;
@@ -184,6 +189,15 @@ export async function startWorker(opts: {
           lastPercent = percent;
           lastProgressAt = Date.now();
           await emit({ ...base, kind: 'progress', stage, progress_percent: percent, detail_message: detail ?? null });
+        },
+        canvasesReady: async (assetIds) => {
+          await emit({
+            ...base,
+            kind: 'progress',
+            stage: currentStage,
+            progress_percent: lastPercent >= 0 ? lastPercent : null,
+            canvases_ready: [...assetIds],
+          });
         },
         progress: (percent, detail) => {
           const now = Date.now();

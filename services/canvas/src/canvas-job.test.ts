@@ -8,6 +8,7 @@ import { type AssetRef, type Command, objectKeys } from '@mt/contracts';
 import { CANVAS_VERSION, canvasSize, FACES_VERSION, ffprobe, fitPhoto, keepsFaces } from '@mt/media';
 import {
   canvasFacesKey,
+  canvasKey,
   config,
   createLogger,
   ensureCanvas,
@@ -67,9 +68,13 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-/** A canvas job's context with a job folder of its own; records the stages it enters. */
+/**
+ * A canvas job's context with a job folder of its own; records the stages it enters and, for each
+ * report of ready canvases, which of those were stored with their faces at that moment.
+ */
 async function canvasContext(jobPhotos: AssetRef[]) {
   const stages: { stage: string; detail?: string | undefined }[] = [];
+  const readyReports: Array<{ ready: string[]; stored: string[] }> = [];
   const ctx: JobContext<'canvas'> = {
     cmd: {
       job_id: 'job-1',
@@ -84,8 +89,16 @@ async function canvasContext(jobPhotos: AssetRef[]) {
     storage,
     stage: async (stage, _percent, detail) => void stages.push({ stage, detail }),
     progress: () => {},
+    canvasesReady: async (assetIds) => {
+      const ready = [...assetIds];
+      const req = (asset_id: string) => ({ projectId, photo: jobPhotos.find((p) => p.asset_id === asset_id)!, resolution: ctx.cmd.payload.resolution });
+      const stored = [];
+      // faces are a small JSON beside the canvas (no upload marker): present is enough
+      for (const id of ready) if ((await storage.exists(canvasKey(req(id)))) && (await storage.head(canvasFacesKey(req(id)))) !== null) stored.push(id);
+      readyReports.push({ ready, stored });
+    },
   };
-  return { ctx, stages };
+  return { ctx, stages, readyReports };
 }
 
 describe('canvases made by one function', () => {
@@ -102,6 +115,10 @@ describe('canvases made by one function', () => {
     });
     expect(first.stages.map((s) => s.stage)).toEqual(['canvas_start', 'canvas_generate', 'canvas_validate', 'canvas_done']);
     expect(first.stages.at(-1)!.detail).toBe('3 canvases ready (3 new); faces found on 2 of 3 photos (4 faces)');
+    // Each canvas is reported ready as soon as it is stored with its faces (the pipeline starts its clips then), the list growing to all.
+    expect(first.readyReports.map((r) => r.ready.length)).toEqual([1, 2, 3]);
+    for (const r of first.readyReports) expect(r.stored).toEqual(r.ready);
+    expect([...first.readyReports.at(-1)!.ready].sort()).toEqual(photos.map((p) => p.asset_id));
     for (const p of photos) {
       const key = objectKeys.canvas(projectId, p.asset_id, '720p', CANVAS_VERSION);
       const local = path.join(first.ctx.dir, 'stored.png');

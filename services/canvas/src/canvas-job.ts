@@ -8,7 +8,8 @@ const CANVAS_CONCURRENCY = Math.max(1, Math.min(4, os.availableParallelism()));
 /**
  * canvas_start → canvas_generate (each photo's canvas made, checked and stored by platform's
  * storeCanvas, the same function the clip jobs use, with the faces on it detected and stored beside
- * it; a detection failure is reported per photo and never fails the job) → canvas_validate (every canvas is stored
+ * it, then reported ready so that the transitions between ready photos start at once; a detection
+ * failure is reported per photo and never fails the job) → canvas_validate (every canvas is stored
  * completely, so no clip job has to make one) → canvas_done.
  * Canvases are keyed by photo, resolution and canvas method: one that exists already is kept, so a
  * redelivered command or a second run does only the missing ones.
@@ -46,9 +47,13 @@ export const runCanvasJob: JobHandler<'canvas'> = async (ctx) => {
       )
     : Promise.resolve(undefined);
   let done = 0;
+  const ready: string[] = [];
   const canvases = await inParallel([...requests.entries()], async ([i, req]) => {
     const { key, made, faces, faces_error } = await storeCanvas(ctx.storage, req, { dir: ctx.dir, signal, what: `Photo ${i + 1}` });
     done++;
+    // The pipeline starts the transitions between stored canvases while the others are still made.
+    ready.push(req.photo.asset_id);
+    await ctx.canvasesReady(ready);
     ctx.progress(2 + Math.round((done / photos.length) * 88), `Photo ${done} of ${photos.length}: ${facesText(faces)}`);
     if (faces_error) ctx.log.warn({ asset_id: req.photo.asset_id, err: faces_error }, 'face detection failed: this photo moves without face guidance');
     return { asset_id: req.photo.asset_id, key, made, faces, ...(faces_error ? { faces_error } : {}) };

@@ -5,6 +5,7 @@ import { enqueueJob, type JobView, type Repositories, transaction } from './db/i
 import {
   canvasPayload,
   clipKeys,
+  clipPhotos,
   draftPlan,
   lastClipPayload,
   type PipelinePlan,
@@ -98,11 +99,18 @@ export class Coordinator {
     return reuse;
   }
 
-  /** Projector hook, in the child event's transaction: children move their pipeline. */
+  /**
+   * Projector hook, in the child event's transaction: children move their pipeline. A canvas job's
+   * progress names the photos whose canvases are stored: the clips between them start then, not after
+   * the last photo.
+   */
   readonly onApplied = async ({ job, event, finished }: Applied, em: EntityManager): Promise<void> => {
     if (!job.parent_job_id) return;
     if (finished) await this.advanceIn(em, job.parent_job_id);
-    else if (event.kind === 'progress') await this.reportProgress(em, job.parent_job_id, job.r_stage as Stage);
+    else if (event.kind === 'progress') {
+      if (job.step_key === 'canvas' && event.canvases_ready?.length) await this.advanceIn(em, job.parent_job_id, new Set(event.canvases_ready));
+      await this.reportProgress(em, job.parent_job_id, job.r_stage as Stage);
+    }
   };
 
   /** Runs every unfinished pipeline once more (after a restart or a lost event). */
@@ -116,7 +124,8 @@ export class Coordinator {
     this.committed();
   }
 
-  private async advanceIn(em: EntityManager, pipelineId: string): Promise<void> {
+  /** `canvasesReady`: photos whose canvases are stored while the canvas step still runs. */
+  private async advanceIn(em: EntityManager, pipelineId: string, canvasesReady?: ReadonlySet<string>): Promise<void> {
     const { jobs } = this.repos;
     const status = await jobs.lockStatus(em, pipelineId);
     if (status !== 'queued' && status !== 'running') return;
@@ -143,14 +152,17 @@ export class Coordinator {
       });
     };
     await ensure('canvas', 'canvas', canvasPayload(plan));
-    if (byKey.get('canvas')?.status !== 'succeeded') return;
+    const canvasesDone = byKey.get('canvas')?.status === 'succeeded';
+    if (!canvasesDone && !canvasesReady) return;
 
     const keys = clipKeys(plan);
     for (const [i, key] of keys.entries()) {
       if (plan.reuse?.[key]) continue;
+      if (!canvasesDone && !clipPhotos(plan, i).every((id) => canvasesReady?.has(id))) continue;
       if (key === 'last_clip') await ensure(key, 'last_clip', lastClipPayload(plan));
       else await ensure(key, 'transition', transitionPayload(plan, i));
     }
+    if (!canvasesDone) return;
     const steps = keys.map((key) => {
       const kept = plan.reuse?.[key];
       if (kept) return { key, job_id: kept.job_id, clip: kept.clip, reused: true };

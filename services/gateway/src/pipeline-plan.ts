@@ -85,6 +85,10 @@ export const clipKeys = (plan: PipelinePlan): string[] =>
     .map((i) => `transition:${i}`)
     .concat('last_clip');
 
+/** The photos (asset ids) whose canvases the clip at `clipKeys(plan)[i]` is made from. Pure. */
+export const clipPhotos = (plan: PipelinePlan, i: number): string[] =>
+  (i < plan.photos.length - 1 ? [plan.photos[i]!, plan.photos[i + 1]!] : [plan.photos.at(-1)!]).map((p) => p.asset_id);
+
 /** Index of the pair `from → to` in the plan's order, or -1 when they are not neighbours. */
 export const pairIndex = (plan: PipelinePlan, from: string, to: string): number =>
   plan.photos.findIndex((p, i) => p.asset_id === from && plan.photos[i + 1]?.asset_id === to);

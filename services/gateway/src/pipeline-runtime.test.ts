@@ -136,6 +136,40 @@ describe('durable pipeline steps', () => {
     expect(info.state.messages).toBeGreaterThanOrEqual(4);
   });
 
+  it('starts each clip as soon as the canvas step reports its photos stored, before the step ends, and never twice', async () => {
+    const { pipelineId, canvasId, traceId, photos } = await pipelineAtCanvas(db.repos, 3);
+    const ids = photos.map((p) => p.asset_id);
+    const ready = (assetIds: string[]) =>
+      publishEvent(bus, {
+        job_id: canvasId,
+        trace_id: traceId,
+        kind: 'progress',
+        attempt: 1,
+        service: 'canvas',
+        stage: 'canvas_generate',
+        canvases_ready: assetIds,
+      });
+    const steps = async () => (await db.repos.jobs.children(pipelineId)).map((c) => c.step_key).sort();
+    const stepsBecome = (want: string[]) => waitFor(`steps ${want.join(', ')}`, async () => ((await steps()).join() === want.join() ? true : null), 10_000);
+
+    await ready([ids[1]!]); // one photo: no clip has both its canvases
+    await ready([ids[1]!, ids[0]!]); // the first two (in any order): the first transition
+    await stepsBecome(['canvas', 'transition:0']);
+    await ready([ids[1]!, ids[0]!, ids[2]!]); // all three: the second transition and the closing clip
+    await stepsBecome(['canvas', 'last_clip', 'transition:0', 'transition:1']);
+    await publishEvent(bus, {
+      job_id: canvasId,
+      trace_id: traceId,
+      kind: 'succeeded',
+      attempt: 1,
+      service: 'canvas',
+      stage: 'canvas_done',
+      result: { canvases: photos.map((p) => ({ asset_id: p.asset_id, key: `c-${p.asset_id}` })) },
+    });
+    await waitFor('the canvas step done', async () => ((await db.repos.jobs.find(canvasId))?.status === 'succeeded' ? true : null), 10_000);
+    expect(await steps()).toEqual(['canvas', 'last_clip', 'transition:0', 'transition:1']);
+  });
+
   it("shows every stage of a step on the pipeline however close together they come, and one step's progress at most every 400 ms", async () => {
     const { pipelineId, canvasId, traceId } = await pipelineAtCanvas(db.repos, 2);
     const progress = (stage: 'canvas_start' | 'canvas_generate' | 'canvas_validate', percent: number) =>
