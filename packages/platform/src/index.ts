@@ -8,4 +8,5 @@ export * from './storage.js';
 export * from './subscriber.js';
 export * from './telemetry.js';
 export * from './tempdir.js';
+export * from './together.js';
 export * from './worker.js';

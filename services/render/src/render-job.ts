@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { objectKeys, RESOLUTION_SIZE } from '@mt/contracts';
 import { joinVideo, makePoster, validateVideo } from '@mt/media';
-import { asJobFailure, ensureSoundtrack, fetchObject, type JobHandler } from '@mt/platform';
+import { asJobFailure, ensureSoundtrack, fetchObject, type JobHandler, together } from '@mt/platform';
 import pMap from 'p-map';
 
 /**
@@ -17,8 +17,8 @@ export const runRenderJob: JobHandler<'render'> = async (ctx) => {
   const posterKey = objectKeys.poster(p.project_id, ctx.cmd.job_id);
   await ctx.stage('render_start', 0, `${p.clips.length} clips`);
   let fetched = 0;
-  const fetchClip = async (key: string, i: number) => {
-    const file = await fetchObject(ctx.storage, key, ctx.dir, `clip-${String(i).padStart(4, '0')}.mp4`, ctx.signal);
+  const fetchClip = async (key: string, i: number, signal: AbortSignal) => {
+    const file = await fetchObject(ctx.storage, key, ctx.dir, `clip-${String(i).padStart(4, '0')}.mp4`, signal);
     ctx.progress(Math.round((++fetched / p.clips.length) * 20));
     return file;
   };
@@ -27,20 +27,23 @@ export const runRenderJob: JobHandler<'render'> = async (ctx) => {
   try {
     // The soundtrack depends only on the music, the length and its method: the pipeline's canvas step made
     // it already, and a re-render (one transition made again) reuses it.
-    const [clips, { file: soundtrack, reused: soundtrackReused }] = await Promise.all([
-      pMap(p.clips, fetchClip, { concurrency: 4, signal: ctx.signal }),
-      ensureSoundtrack(ctx.storage, { projectId: p.project_id, music: p.music, frames: p.expected_frames, fps: p.fps }, { dir: ctx.dir, signal: ctx.signal }),
+    const [clips, { file: soundtrack, reused: soundtrackReused }] = await together(ctx.signal, [
+      (signal) => pMap(p.clips, (key, i) => fetchClip(key, i, signal), { concurrency: 4, signal }),
+      (signal) => ensureSoundtrack(ctx.storage, { projectId: p.project_id, music: p.music, frames: p.expected_frames, fps: p.fps }, { dir: ctx.dir, signal }),
     ]);
     await ctx.stage('render_concat', 20, p.music ? 'Joining the clips, the music under them' : 'Joining the clips');
     const seconds = p.expected_frames / p.fps;
     await joinVideo({ clips, soundtrack, seconds, output, signal: ctx.signal, onProgress: (f) => ctx.progress(20 + f * 60) });
     await ctx.stage('render_finalize', 80, 'Finishing the video');
-    const [v] = await Promise.all([
-      validateVideo(output, { expectFrames: p.expected_frames, fps: p.fps, ...size, signal: ctx.signal }),
-      makePoster({ video: output, output: poster, atSeconds: Math.min(1, seconds / 2), signal: ctx.signal }),
+    const [v] = await together(ctx.signal, [
+      (signal) => validateVideo(output, { expectFrames: p.expected_frames, fps: p.fps, ...size, signal }),
+      (signal) => makePoster({ video: output, output: poster, atSeconds: Math.min(1, seconds / 2), signal }),
     ]);
     ctx.progress(90, 'Storing the video');
-    await Promise.all([ctx.storage.putFile(videoKey, output, 'video/mp4', ctx.signal), ctx.storage.putFile(posterKey, poster, 'image/jpeg', ctx.signal)]);
+    await together(ctx.signal, [
+      (signal) => ctx.storage.putFile(videoKey, output, 'video/mp4', signal),
+      (signal) => ctx.storage.putFile(posterKey, poster, 'image/jpeg', signal),
+    ]);
     const size_bytes = (await stat(output)).size;
     await ctx.stage('render_done', 100, 'Your memorial video is ready');
     return {
