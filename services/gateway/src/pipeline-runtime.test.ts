@@ -64,6 +64,18 @@ async function pipelineAtCanvas(repos: Repositories, photoCount: number) {
   return { pipelineId, canvasId, traceId: pipeline.trace_id, photos: plan.photos };
 }
 
+/** The canvas step's success, as the canvas service publishes it. */
+const canvasSucceeded = (canvasId: string, traceId: string, photos: Array<{ asset_id: string }>) =>
+  publishEvent(bus, {
+    job_id: canvasId,
+    trace_id: traceId,
+    kind: 'succeeded',
+    attempt: 1,
+    service: 'canvas',
+    stage: 'canvas_done',
+    result: { canvases: photos.map((p) => ({ asset_id: p.asset_id, key: `c-${p.asset_id}` })) },
+  });
+
 beforeAll(async () => {
   process.env.MT_NAMESPACE = `u${randomBytes(4).toString('hex')}`;
   db = await freshDatabase();
@@ -101,15 +113,7 @@ describe('durable pipeline steps', () => {
   it('a listener that fails once is retried with the redelivered event: the next steps start within about a second of it', async () => {
     const { pipelineId, canvasId, traceId, photos } = await pipelineAtCanvas(db.repos, 3);
     failuresLeft = 1;
-    await publishEvent(bus, {
-      job_id: canvasId,
-      trace_id: traceId,
-      kind: 'succeeded',
-      attempt: 1,
-      service: 'canvas',
-      stage: 'canvas_done',
-      result: { canvases: photos.map((p) => ({ asset_id: p.asset_id, key: `c-${p.asset_id}` })) },
-    });
+    await canvasSucceeded(canvasId, traceId, photos);
     const children = await waitFor(
       'the transitions and the last clip',
       async () => {
@@ -157,15 +161,7 @@ describe('durable pipeline steps', () => {
     await stepsBecome(['canvas', 'transition:0']);
     await ready([ids[1]!, ids[0]!, ids[2]!]); // all three: the second transition and the closing clip
     await stepsBecome(['canvas', 'last_clip', 'transition:0', 'transition:1']);
-    await publishEvent(bus, {
-      job_id: canvasId,
-      trace_id: traceId,
-      kind: 'succeeded',
-      attempt: 1,
-      service: 'canvas',
-      stage: 'canvas_done',
-      result: { canvases: photos.map((p) => ({ asset_id: p.asset_id, key: `c-${p.asset_id}` })) },
-    });
+    await canvasSucceeded(canvasId, traceId, photos);
     await waitFor('the canvas step done', async () => ((await db.repos.jobs.find(canvasId))?.status === 'succeeded' ? true : null), 10_000);
     expect(await steps()).toEqual(['canvas', 'last_clip', 'transition:0', 'transition:1']);
   });
