@@ -242,9 +242,17 @@ export class Coordinator {
     await this.emit(em, pipeline, 'progress', { stage, progress_percent: pipelineProgress(plan, children), detail_message: `${done} of ${total} steps done` });
   }
 
+  /**
+   * A job's final event (and a pipeline's `pipeline_done`) has an id of its own making, `<job>.final`:
+   * until the projector has applied it the job still reads as running, and another child event or the
+   * reconciler finishing it again must not send a second one. JetStream drops the repeat by its
+   * message id and the projector by its event id, so subscribers see one final event per job.
+   */
   private async emit(em: EntityManager, job: JobView, kind: 'progress' | 'succeeded' | 'failed' | 'canceled', e: PipelineEvent): Promise<void> {
     if (kind !== 'progress') this.lastProgress.delete(job.id);
+    const fixedId = kind !== 'progress' ? `${job.id}.final` : e.stage === 'pipeline_done' ? `${job.id}.done` : undefined;
     const event = makeEvent({
+      ...(fixedId ? { event_id: fixedId } : {}),
       job_id: job.id,
       trace_id: job.trace_id,
       account_id: job.account_id,

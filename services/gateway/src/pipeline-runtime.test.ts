@@ -191,6 +191,28 @@ describe('durable pipeline steps', () => {
     expect(Number(pipelineEvents[0]!.n)).toBeLessThan(10);
   });
 
+  it('a pipeline finished twice before its final event is applied sends that event once', async () => {
+    const { pipelineId, canvasId } = await pipelineAtCanvas(db.repos, 2);
+    // The canvas step failed (written as the projector would), and nothing has published yet: the
+    // pipeline still reads as running when a second child event or the reconciler comes round.
+    relay.stop();
+    await transaction(db.repos, (em) =>
+      db.repos.jobs.finish(em, canvasId, { status: 'failed', result: null, error: { code: 'invalid_input', message: 'Photo 1: damaged' }, at: new Date() }),
+    );
+    const quiet = new Coordinator(db.repos, testLog, () => {});
+    await quiet.advance(pipelineId);
+    await quiet.advance(pipelineId);
+    const queued = await db.orm.em
+      .fork()
+      .execute<{ event_id: string }[]>(`select body->>'event_id' as event_id from outbox where job_id = ? and body->>'kind' = 'failed'`, [pipelineId]);
+    expect(queued.map((r) => r.event_id)).toEqual([`${pipelineId}.final`, `${pipelineId}.final`]);
+    relay.start();
+    await waitFor('the pipeline to fail', async () => ((await db.repos.jobs.find(pipelineId))?.status === 'failed' ? true : null), 10_000);
+    const subject = bus.names.event(pipelineId, 'failed');
+    const info = await bus.jsm.streams.info(bus.names.eventStream, { subjects_filter: subject });
+    expect(info.state.subjects?.[subject]).toBe(1);
+  });
+
   it('a failed step cancels its running siblings and fails the pipeline, through the outbox', async () => {
     const { pipelineId, canvasId, traceId } = await pipelineAtCanvas(db.repos, 2);
     await publishEvent(bus, {
