@@ -59,22 +59,27 @@ describe('consumer lag on /metrics', () => {
     expect(text).toContain(`mt_consumer_pending_messages{consumer="${names.projectorConsumer}",stage="projector"}`);
     await until(consumer, { pending: 0, ackPending: 0, redelivered: 0 }, 'nothing queued yet');
 
-    const jobs = [];
-    for (let i = 0; i < 3; i++) jobs.push(ok(await api.POST('/api/v1/jobs/test', { body: { steps: 1, step_ms: 0 } })));
-    await until(consumer, { pending: 3, ackPending: 0, redelivered: 0 }, 'three test jobs queued, no canvas service');
+    const queue = async () => ok(await api.POST('/api/v1/jobs/test', { body: { steps: 1, step_ms: 0 } }));
+    const jobs = [await queue()];
+    await until(consumer, { pending: 1, ackPending: 0, redelivered: 0 }, 'a test job queued, no canvas service');
 
-    // A worker takes one and has not finished it; then it gives it back and it is delivered again.
+    // A worker takes it and has not finished it; then it gives it back and it is delivered again. It is
+    // the only command queued, so the second fetch can only be its redelivery (a nak is not confirmed:
+    // with others queued, the fetch could overtake it and get the next one).
     const c = await jetstream(nc).consumers.get(names.commandStream, consumer);
     const take = async (): Promise<JsMsg> => {
       for await (const m of await c.fetch({ max_messages: 1, expires: 5_000 })) return m;
       throw new Error('no command to take');
     };
     const first = await take();
-    await until(consumer, { pending: 2, ackPending: 1, redelivered: 0 }, 'one taken');
+    await until(consumer, { pending: 0, ackPending: 1, redelivered: 0 }, 'taken');
     first.nak();
     const again = await take();
     expect(again.info.deliveryCount).toBe(2);
-    await until(consumer, { pending: 2, ackPending: 1, redelivered: 1 }, 'one taken a second time');
+    expect(again.info.streamSequence).toBe(first.info.streamSequence);
+    await until(consumer, { pending: 0, ackPending: 1, redelivered: 1 }, 'taken a second time');
+    jobs.push(await queue(), await queue());
+    await until(consumer, { pending: 2, ackPending: 1, redelivered: 1 }, 'two more queued while one is taken');
     again.nak();
 
     // The canvas service (which runs test jobs) drains them.
