@@ -39,8 +39,10 @@ export class MediaSigner {
   verify(token: string): SignedMedia | null {
     const [payload, signature, extra] = token.split('.');
     if (!payload || !signature || extra !== undefined || token.length > 2048) return null;
-    const expected = Buffer.from(this.sign(payload), 'base64url');
-    const given = Buffer.from(signature, 'base64url');
+    // Compared as the text of the URL: decoding first would accept other spellings of the same bytes
+    // (the last base64url character carries two unused bits), so one token would have four URLs.
+    const expected = Buffer.from(this.sign(payload));
+    const given = Buffer.from(signature);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
     let claims: SignedMedia;
     try {
