@@ -71,6 +71,9 @@ describe('the draft preview on the family page', () => {
     await shot(page, 'preview-01-buttons');
     await expectAccessible(page, 'preview: buttons');
 
+    // Listening from before the player exists: a small draft can be fetched whole by its first requests.
+    const statuses: number[] = [];
+    page.on('response', (r) => r.url().includes('/preview') && statuses.push(r.status()));
     await preview.click();
     await page.locator('#progress').waitFor({ timeout: 15_000 });
     await expect.poll(() => page.locator('#outcome').textContent(), { timeout: 240_000, interval: 500 }).toContain('The draft preview is ready');
@@ -80,8 +83,6 @@ describe('the draft preview on the family page', () => {
     const video = page.locator('#preview-player');
     expect(await video.getAttribute('src')).toContain(`/api/v1/projects/${memorialId}/preview`);
     expect(await video.getAttribute('aria-label')).toBe('Draft preview: In loving memory of Mary Lou Williams');
-    const statuses: number[] = [];
-    page.on('response', (r) => r.url().includes('/preview') && statuses.push(r.status()));
     await page.waitForFunction(() => (document.querySelector('#preview-player') as HTMLVideoElement).readyState >= 1, null, { timeout: 20_000 });
     expect(await video.evaluate((v: HTMLVideoElement) => [v.videoWidth, v.videoHeight])).toEqual([854, 480]);
     expect(await video.evaluate((v: HTMLVideoElement) => v.duration)).toBeCloseTo(12, 0);
