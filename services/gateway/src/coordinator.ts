@@ -35,6 +35,9 @@ type PipelineEvent = { stage?: Stage; progress_percent?: number; detail_message?
  * projected (in that event's transaction) and again on a timer, deciding only from the rows: running
  * it twice is harmless. What it starts or says goes through the outbox in the same transaction.
  */
+/** The id of a job's final event when the coordinator sends it (see `emit`). */
+const finalEventId = (jobId: string) => `${jobId}.final`;
+
 export class Coordinator {
   /** What each pipeline was told, so a burst of child progress becomes one event but no stage is skipped. */
   private lastProgress = new Map<string, { at: number; stages: Set<Stage> }>();
@@ -129,6 +132,8 @@ export class Coordinator {
     const { jobs } = this.repos;
     const status = await jobs.lockStatus(em, pipelineId);
     if (status !== 'queued' && status !== 'running') return;
+    // Finished already, its final event not applied yet: nothing more is said or started for it.
+    if (await this.repos.outbox.holdsEvent(em, pipelineId, finalEventId(pipelineId))) return;
     const pipeline = (await jobs.find(pipelineId, em))!;
     const plan = (pipeline.params as { plan?: PipelinePlan }).plan;
     if (!plan) return;
@@ -232,7 +237,7 @@ export class Coordinator {
     this.lastProgress.set(pipelineId, { at: now, stages: last.stages });
     const pipeline = await this.repos.jobs.find(pipelineId, em);
     const plan = (pipeline?.params as { plan?: PipelinePlan } | undefined)?.plan;
-    if (!pipeline || !plan || pipeline.status !== 'running') {
+    if (!pipeline || !plan || pipeline.status !== 'running' || (await this.repos.outbox.holdsEvent(em, pipelineId, finalEventId(pipelineId)))) {
       this.lastProgress.delete(pipelineId);
       return;
     }
@@ -250,7 +255,7 @@ export class Coordinator {
    */
   private async emit(em: EntityManager, job: JobView, kind: 'progress' | 'succeeded' | 'failed' | 'canceled', e: PipelineEvent): Promise<void> {
     if (kind !== 'progress') this.lastProgress.delete(job.id);
-    const fixedId = kind !== 'progress' ? `${job.id}.final` : e.stage === 'pipeline_done' ? `${job.id}.done` : undefined;
+    const fixedId = kind !== 'progress' ? finalEventId(job.id) : e.stage === 'pipeline_done' ? `${job.id}.done` : undefined;
     const event = makeEvent({
       ...(fixedId ? { event_id: fixedId } : {}),
       job_id: job.id,

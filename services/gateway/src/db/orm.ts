@@ -10,6 +10,7 @@ import { Migration20261203110000_members } from './migrations/Migration202612031
 import { Migration20261203120000_share_links } from './migrations/Migration20261203120000_share_links.js';
 import { Migration20261203130000_webhooks } from './migrations/Migration20261203130000_webhooks.js';
 import { Migration20261210130000_captions } from './migrations/Migration20261210130000_captions.js';
+import { Migration20261211100000_outbox_job } from './migrations/Migration20261211100000_outbox_job.js';
 
 export const migrationsList = [
   { name: 'Migration20261127000000_initial', class: Migration20261127000000_initial },
@@ -20,6 +21,7 @@ export const migrationsList = [
   { name: 'Migration20261203120000_share_links', class: Migration20261203120000_share_links },
   { name: 'Migration20261203130000_webhooks', class: Migration20261203130000_webhooks },
   { name: 'Migration20261210130000_captions', class: Migration20261210130000_captions },
+  { name: 'Migration20261211100000_outbox_job', class: Migration20261211100000_outbox_job },
 ];
 
 export async function createOrm(clientUrl = config.databaseUrl): Promise<MikroORM> {

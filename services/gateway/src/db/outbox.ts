@@ -31,6 +31,12 @@ export class OutboxRepo {
     );
   }
 
+  /** Whether the event with this id is written for the job (sent or not, until pruned). */
+  async holdsEvent(em: EntityManager, jobId: string, eventId: string): Promise<boolean> {
+    const rows = await em.execute(`select 1 from outbox where job_id = ? and kind = 'event' and body->>'event_id' = ? limit 1`, [jobId, eventId]);
+    return rows.length > 0;
+  }
+
   async markSent(ids: number[]): Promise<void> {
     if (ids.length) await this.orm.em.fork().execute(`update outbox set sent_at = now() where id = any(?::bigint[])`, [`{${ids.join(',')}}`]);
   }
