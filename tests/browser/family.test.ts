@@ -634,9 +634,13 @@ describe('the families page', () => {
   it('sends the family to sign in when the session ends, and back to where they were', async () => {
     await page.goto(`${base}/#/`);
     await page.getByRole('heading', { level: 1, name: 'My memorials' }).waitFor();
+    // The list is shown (its request done) before the session goes: on a busy machine the heading came
+    // first and the list's own request met the cleared cookie.
+    const memorial = page.getByRole('link', { name: 'In loving memory of Mary Lou Williams' });
+    await memorial.waitFor();
     // The session goes (as when it expires): the next call answers 401.
     await ctx.clearCookies();
-    await page.getByRole('link', { name: 'In loving memory of Mary Lou Williams' }).click();
+    await memorial.click();
     await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
     expect(new URL(page.url()).hash).toBe(`#/sign-in?next=${encodeURIComponent(`/m/${memorialId}`)}`);
     await page.getByText('Please sign in to see this page. You will come back here afterwards.').waitFor();
