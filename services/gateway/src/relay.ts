@@ -63,6 +63,9 @@ export class Relay {
         }
       } finally {
         await this.outbox.markSent(sent);
+        // What a failed publish left unsent goes back at once: held under its lease, the messages written
+        // after it would go out first (a pipeline's progress after its final event, across a NATS restart).
+        await this.outbox.release(rows.filter((r) => !sent.includes(r.id)).map((r) => r.id));
       }
       if (rows.length < BATCH) break;
     }

@@ -37,6 +37,12 @@ export class OutboxRepo {
     return rows.length > 0;
   }
 
+  /** Gives claimed messages back at once (their publishing failed), so the next claim starts with them. */
+  async release(ids: number[]): Promise<void> {
+    if (ids.length)
+      await this.orm.em.fork().execute(`update outbox set lease_until = null where id = any(?::bigint[]) and sent_at is null`, [`{${ids.join(',')}}`]);
+  }
+
   async markSent(ids: number[]): Promise<void> {
     if (ids.length) await this.orm.em.fork().execute(`update outbox set sent_at = now() where id = any(?::bigint[])`, [`{${ids.join(',')}}`]);
   }
