@@ -29,15 +29,15 @@ const sameEpilogue = (stored: unknown, e: PipelinePlan['epilogue']): boolean => 
 
 type PipelineEvent = { stage?: Stage; progress_percent?: number; detail_message?: string; result?: JobResults['pipeline']; error?: JobError };
 
+/** The id of a job's final event when the coordinator sends it (see `emit`). */
+const finalEventId = (jobId: string) => `${jobId}.final`;
+
 /**
  * The pipeline coordinator: canvas → every transition and the last clip (independent, so they run
  * side by side on as many replicas as there are) → render. It advances when a child's final event is
  * projected (in that event's transaction) and again on a timer, deciding only from the rows: running
  * it twice is harmless. What it starts or says goes through the outbox in the same transaction.
  */
-/** The id of a job's final event when the coordinator sends it (see `emit`). */
-const finalEventId = (jobId: string) => `${jobId}.final`;
-
 export class Coordinator {
   /** What each pipeline was told, so a burst of child progress becomes one event but no stage is skipped. */
   private lastProgress = new Map<string, { at: number; stages: Set<Stage> }>();
@@ -132,8 +132,7 @@ export class Coordinator {
     const { jobs } = this.repos;
     const status = await jobs.lockStatus(em, pipelineId);
     if (status !== 'queued' && status !== 'running') return;
-    // Finished already, its final event not applied yet: nothing more is said or started for it.
-    if (await this.repos.outbox.holdsEvent(em, pipelineId, finalEventId(pipelineId))) return;
+    if (await this.finishing(em, pipelineId)) return;
     const pipeline = (await jobs.find(pipelineId, em))!;
     const plan = (pipeline.params as { plan?: PipelinePlan }).plan;
     if (!plan) return;
@@ -237,7 +236,7 @@ export class Coordinator {
     this.lastProgress.set(pipelineId, { at: now, stages: last.stages });
     const pipeline = await this.repos.jobs.find(pipelineId, em);
     const plan = (pipeline?.params as { plan?: PipelinePlan } | undefined)?.plan;
-    if (!pipeline || !plan || pipeline.status !== 'running' || (await this.repos.outbox.holdsEvent(em, pipelineId, finalEventId(pipelineId)))) {
+    if (!pipeline || !plan || pipeline.status !== 'running' || (await this.finishing(em, pipelineId))) {
       this.lastProgress.delete(pipelineId);
       return;
     }
@@ -248,16 +247,23 @@ export class Coordinator {
   }
 
   /**
-   * A job's final event (and a pipeline's `pipeline_done`) has an id of its own making, `<job>.final`:
-   * until the projector has applied it the job still reads as running, and another child event or the
-   * reconciler finishing it again must not send a second one. JetStream drops the repeat by its
-   * message id and the projector by its event id, so subscribers see one final event per job.
+   * The pipeline's final event is written, not yet applied: it still reads as running, but nothing more
+   * is said or started for it (another child event or the reconciler would finish it again, or report
+   * progress after its end).
+   */
+  private finishing(em: EntityManager, pipelineId: string): Promise<boolean> {
+    return this.repos.outbox.holdsEvent(em, pipelineId, finalEventId(pipelineId));
+  }
+
+  /**
+   * A job's final event has an id of its own making, `<job>.final`: `finishing` finds it by that id,
+   * and were it ever written twice, JetStream would drop the repeat by message id and the projector by
+   * event id.
    */
   private async emit(em: EntityManager, job: JobView, kind: 'progress' | 'succeeded' | 'failed' | 'canceled', e: PipelineEvent): Promise<void> {
     if (kind !== 'progress') this.lastProgress.delete(job.id);
-    const fixedId = kind !== 'progress' ? finalEventId(job.id) : e.stage === 'pipeline_done' ? `${job.id}.done` : undefined;
     const event = makeEvent({
-      ...(fixedId ? { event_id: fixedId } : {}),
+      ...(kind !== 'progress' ? { event_id: finalEventId(job.id) } : {}),
       job_id: job.id,
       trace_id: job.trace_id,
       account_id: job.account_id,
