@@ -10,6 +10,8 @@ const int = (name: string, fallback: number): number => {
   return n;
 };
 
+const transitionConcurrency = int('MT_TRANSITION_CONCURRENCY', 2);
+
 /** Every setting in one place, read from the environment once; the README lists them all. */
 export const config = {
   databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/memorialtube',
@@ -53,12 +55,12 @@ export const config = {
    * Transitions one transition process makes at once. ffmpeg runs a clip's filters on one thread
    * while x264 uses the rest, so two clips side by side keep two cores busy.
    */
-  transitionConcurrency: int('MT_TRANSITION_CONCURRENCY', 2),
+  transitionConcurrency,
   /**
    * x264 threads per clip a transition process encodes. Clips run side by side (above), so the cores
    * are shared between clips rather than between the frames of one: two 720p clips at once on 2 cores
    * took 9 % less CPU and 8 % less time with one thread each than with x264's own choice (3 each).
    */
-  encodeThreads: int('MT_X264_THREADS', Math.max(1, Math.floor(os.availableParallelism() / int('MT_TRANSITION_CONCURRENCY', 2)))),
+  encodeThreads: int('MT_X264_THREADS', Math.max(1, Math.floor(os.availableParallelism() / transitionConcurrency))),
 };
 export type Config = typeof config;

@@ -46,13 +46,11 @@ export const runCanvasJob: JobHandler<'canvas'> = async (ctx) => {
         },
       )
     : Promise.resolve(undefined);
-  let done = 0;
   const ready: string[] = [];
   const canvases = await inParallel([...requests.entries()], async ([i, req]) => {
     const { key, made, faces, faces_error } = await storeCanvas(ctx.storage, req, { dir: ctx.dir, signal, what: `Photo ${i + 1}` });
-    done++;
     // The pipeline starts the transitions between stored canvases while the others are still made.
-    ready.push(req.photo.asset_id);
+    const done = ready.push(req.photo.asset_id);
     await ctx.canvasesReady(ready);
     ctx.progress(2 + Math.round((done / photos.length) * 88), `Photo ${done} of ${photos.length}: ${facesText(faces)}`);
     if (faces_error) ctx.log.warn({ asset_id: req.photo.asset_id, err: faces_error }, 'face detection failed: this photo moves without face guidance');
