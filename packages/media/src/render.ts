@@ -61,20 +61,6 @@ export async function joinVideo(opts: {
   }
 }
 
-/** Exact video duration from the stream (frames / rate), falling back to the container. */
-export async function videoDuration(path: string, signal?: AbortSignal): Promise<{ seconds: number; frames?: number; fps?: number }> {
-  const p = await ffprobe(path, signal);
-  const v = p.streams.find((s) => s.codec_type === 'video');
-  if (!v) throw new MediaValidationError(`${path} has no video stream`);
-  const [num, den] = (v.r_frame_rate ?? '0/1').split('/').map(Number);
-  const fps = num && den ? num / den : undefined;
-  const frames = v.nb_frames ? Number(v.nb_frames) : undefined;
-  if (fps && frames) return { seconds: frames / fps, frames, fps };
-  const seconds = Number(v.duration ?? p.format.duration);
-  if (!(seconds > 0)) throw new MediaValidationError(`${path} has no duration`);
-  return { seconds, ...(fps ? { fps } : {}) };
-}
-
 /** Audio filter for the music (input 0): loop/trim to the video, loudness-normalise, fade in and out. Pure. */
 export function musicFilter(seconds: number): string {
   const d = seconds.toFixed(6);

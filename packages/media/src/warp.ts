@@ -346,8 +346,8 @@ export interface CanvasMove {
 }
 
 /**
- * The feeds of a clip's moving canvases (in order: pipe 3, 4, ...): the canvases decoded by one ffmpeg
- * run into one warper, each move made as its pipe drains. All canvases share one size.
+ * The feeds of a clip's moving canvases (in order: pipe 3, 4, ...): the canvases decoded
+ * (`decodeCanvases`) into one warper, each move made as its pipe drains. All canvases share one size.
  */
 export async function moveFeeds(moves: readonly CanvasMove[], canvas: Size, output: Size, signal?: AbortSignal): Promise<Feed[]> {
   const warper = await CanvasWarper.create(
