@@ -80,8 +80,7 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'mt-captions-test-'));
   s3 = new S3rver({ address: '127.0.0.1', port: 0, directory: path.join(work, 's3'), silent: true });
   const { port } = await s3.run();
-  // A retry as in production: the S3 server closes idle keep-alive sockets, and a request can meet one ("socket hang up").
-  storage = new Storage('captions-test', { ...config.s3, endpoint: `http://127.0.0.1:${port}`, maxAttempts: 3 });
+  storage = new Storage('captions-test', { ...config.s3, endpoint: `http://127.0.0.1:${port}` });
   await storage.ensureBucket();
   const app = createGateway({
     repos: db.repos,

@@ -30,8 +30,7 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'mt-transition-captions-'));
   s3 = new S3rver({ address: '127.0.0.1', port: 0, directory: path.join(work, 's3'), silent: true });
   const { port } = await s3.run();
-  // A retry as in production: the S3 server closes idle keep-alive sockets, and a request can meet one ("socket hang up").
-  storage = new Storage('transition-captions-test', { ...config.s3, endpoint: `http://127.0.0.1:${port}`, maxAttempts: 3 });
+  storage = new Storage('transition-captions-test', { ...config.s3, endpoint: `http://127.0.0.1:${port}` });
   await storage.ensureBucket();
   await storage.putFile(house.key, path.join(CORPUS, 'photos', 'kodak/kodim01.png'), 'image/png');
   await storage.putFile(trumpet.key, path.join(CORPUS, 'photos', 'people_pd/louis_armstrong_gottlieb.jpg'), 'image/jpeg');
