@@ -3,7 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAbortError, MediaValidationError, type ValidationCheck } from './errors.js';
-import { ffprobe, type ProbeResult, type ProbeStream, runFfmpeg } from './ffmpeg.js';
+import { type ProbeResult, type ProbeStream, runFfmpeg } from './ffmpeg.js';
+import { probeMp4 } from './mp4-probe.js';
 
 /** Which frame of a source: the first, the last, frame n of a video, or the picture of an image file. */
 export type LumaSource = { source: string; which: 'first' | 'last' | number | 'image' };
@@ -139,16 +140,17 @@ export interface ValidateClipOptions {
 
 /**
  * Validate a clip of our own encode: exact frame count, size, fps, encode profile, no audio, first/last
- * frames. The frame count is the one the MP4 states (no decode); the first and last frames are
- * decoded and compared with their canvases, the four pictures extracted side by side.
+ * frames. The stream facts and the frame count are the ones the MP4 states, read in this process
+ * (probeMp4, no decode); the first and last frames are decoded and compared with their canvases, the
+ * pictures extracted side by side by one ffmpeg run.
  */
 export async function validateClip(path: string, o: ValidateClipOptions): Promise<{ firstSsim?: number; lastSsim?: number }> {
   const minSsim = o.minSsim ?? 0.9;
   let probe: ProbeResult;
   try {
-    probe = await ffprobe(path, o.signal);
+    probe = await probeMp4(path, o.signal);
   } catch (err) {
-    if (isAbortError(err)) throw err;
+    if (isAbortError(err) || o.signal?.aborted) throw err;
     throw new MediaValidationError(`clip is not readable: ${(err as Error).message}`, { cause: err, check: 'unreadable' });
   }
   const v = checkVideoStream(

@@ -8,6 +8,7 @@ export * from './faces.js';
 export * from './ffmpeg.js';
 export * from './lastClip.js';
 export * from './motion.js';
+export * from './mp4-probe.js';
 export * from './profile.js';
 export * from './render.js';
 export * from './smoothness.js';
