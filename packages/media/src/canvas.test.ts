@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canvasSize, makeCanvas, validateCanvas } from './canvas.js';
+import { canvasSize, channelStats, makeCanvas, validateCanvas } from './canvas.js';
 import { MediaValidationError } from './errors.js';
 import { photo, tempDir } from './testkit.js';
 
@@ -119,5 +119,18 @@ describe('makeCanvas', () => {
     await sharp(photo('kodak/kodim01.png')).resize(1600, 900, { fit: 'fill' }).blur(20).png().toFile(blurred);
     await expect(validateCanvas(blurred, { width: W, height: H })).rejects.toBeInstanceOf(MediaValidationError);
     await expect(validateCanvas(photo('kodak/kodim01.png'), { width: W, height: H })).rejects.toThrow(/expected 1600x900/);
+  });
+});
+
+describe('channelStats', () => {
+  it('gives each channel the mean and standard deviation libvips gives it', async () => {
+    const { data, info } = await sharp(photo('kodak/kodim04.png')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const vips = (await sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } }).stats()).channels;
+    const mine = channelStats(data, 3);
+    for (const [c, s] of vips.entries()) {
+      expect(mine[c]!.mean).toBeCloseTo(s.mean, 6);
+      expect(mine[c]!.stdev).toBeCloseTo(s.stdev, 6);
+    }
+    expect(channelStats(new Uint8Array(300).fill(7), 3)).toEqual(Array(3).fill({ mean: 7, stdev: 0 }));
   });
 });

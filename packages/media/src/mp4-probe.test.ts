@@ -17,6 +17,7 @@ afterAll(async () => {
 
 const testsrc = (size: string, rate: number, seconds: number) => ['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${rate}:duration=${seconds}`];
 // What the checks read: all of a video stream's facts; of an audio stream, that it is there and AAC.
+const sine = ['-f', 'lavfi', '-i', 'sine=duration=1'];
 const VIDEO_FIELDS = ['codec_type', 'codec_name', 'profile', 'pix_fmt', 'width', 'height', 'r_frame_rate', 'nb_frames'];
 const AUDIO_FIELDS = ['codec_type', 'codec_name', 'nb_frames'];
 const facts = (streams: Array<Record<string, unknown>>) =>
@@ -29,10 +30,7 @@ describe('probeMp4', () => {
     ['Main profile at 25 fps', [...testsrc('256x144', 25, 1), '-c:v', 'libx264', '-profile:v', 'main', '-pix_fmt', 'yuv420p']],
     ['High 4:4:4 (a pixel format our profile refuses)', [...testsrc('256x144', 24, 1), '-c:v', 'libx264', '-pix_fmt', 'yuv444p']],
     ['High 4:2:2', [...testsrc('256x144', 24, 1), '-c:v', 'libx264', '-pix_fmt', 'yuv422p']],
-    [
-      'video with an AAC track',
-      [...testsrc('256x144', 30, 1), '-f', 'lavfi', '-i', 'sine=duration=1', '-map', '0:v', '-map', '1:a', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', ...AUDIO_ARGS],
-    ],
+    ['video with an AAC track', [...testsrc('256x144', 30, 1), ...sine, '-map', '0:v', '-map', '1:a', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', ...AUDIO_ARGS]],
   ];
   it.each(cases)('reads %s as ffprobe does', async (name, args) => {
     const file = t.file(`${name.replace(/\W+/g, '-')}.mp4`);

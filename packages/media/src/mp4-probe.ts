@@ -12,7 +12,15 @@ import { MediaValidationError, throwIfAborted } from './errors.js';
 import type { ProbeResult, ProbeStream } from './ffmpeg.js';
 
 /** H.264 profile_idc → ffprobe's profile name (the ones an encoder of ours could write). */
-const H264_PROFILES: Record<number, string> = { 66: 'Baseline', 77: 'Main', 88: 'Extended', 100: 'High', 110: 'High 10', 122: 'High 4:2:2', 244: 'High 4:4:4 Predictive' };
+const H264_PROFILES: Record<number, string> = {
+  66: 'Baseline',
+  77: 'Main',
+  88: 'Extended',
+  100: 'High',
+  110: 'High 10',
+  122: 'High 4:2:2',
+  244: 'High 4:4:4 Predictive',
+};
 
 /** avcC's extension (High profiles): chroma_format and bit depths → ffprobe's pixel format name. Pure. */
 export function avcPixelFormat(profileIdc: number, ext: Uint8Array | undefined): string | undefined {
