@@ -1,4 +1,4 @@
-// AssemblyScript (compiled to WebAssembly with SIMD by packages/media/src/warp-wasm.ts).
+// AssemblyScript (compiled to WebAssembly with SIMD by assembly/build.ts into src/warp-kernel.gen.ts).
 // One 8-bit plane resampled by a separable bilinear filter whose taps the caller laid out per frame:
 // a vertical pass (two source rows blended into a row buffer, 16 samples at a time), then a
 // horizontal pass (8 output samples at a time, their taps gathered from one 16-byte load by swizzle).
@@ -47,5 +47,23 @@ export function warpPlane(
       const o = i16x8.shr_u(i16x8.add(i16x8.add(i16x8.mul(left, i16x8.sub(full, w)), i16x8.mul(right, w)), half), 8);
       v128.store64_lane(out + <usize>load<i32>(t, 4), i8x16.narrow_i16x8_u(o, o), 0);
     }
+  }
+}
+
+/**
+ * Two 8-bit planes mixed sample by sample: dst = (a·w + b·(256 − w)) >> 8, w (0..256, 16-bit) per sample,
+ * truncated as ffmpeg's xfade truncates its float mix. `n` is a multiple of 16 (planes carry slack);
+ * dst may be a (mixed in place).
+ */
+export function mixPlane(a: usize, b: usize, dst: usize, weights: usize, n: i32): void {
+  const full = i16x8.splat(256);
+  for (let i: usize = 0; i < <usize>n; i += 16) {
+    const va = v128.load(a + i);
+    const vb = v128.load(b + i);
+    const wlo = v128.load(weights + (i << 1));
+    const whi = v128.load(weights + (i << 1), 16);
+    const lo = i16x8.shr_u(i16x8.add(i16x8.mul(i16x8.extend_low_i8x16_u(va), wlo), i16x8.mul(i16x8.extend_low_i8x16_u(vb), i16x8.sub(full, wlo))), 8);
+    const hi = i16x8.shr_u(i16x8.add(i16x8.mul(i16x8.extend_high_i8x16_u(va), whi), i16x8.mul(i16x8.extend_high_i8x16_u(vb), i16x8.sub(full, whi))), 8);
+    v128.store(dst + i, i8x16.narrow_i16x8_u(lo, hi));
   }
 }

@@ -36,18 +36,24 @@ describe('planClassic', () => {
     expect(picks.size).toBeGreaterThan(2);
     for (const x of picks) expect(CLASSIC_TRANSITIONS).toContain(x);
   });
-  it('by default takes the moving frames raw from the warp kernel and cuts xfade to the overlap', () => {
+  it('by default takes the finished frames raw from the warp kernel: ffmpeg only encodes them', () => {
     const plan = planClassic({ seconds: 4, fps: 30, seed: 1, headroom: 1.25 });
     const args = buildClassicArgs({ plan, from: 'a.png', to: 'b.png', output: 'o.mp4', width: W, height: H, canvas: { width: 1600, height: 900 } });
     const graph = args[args.indexOf('-filter_complex') + 1]!;
-    expect(args.filter((a) => a.startsWith('pipe:'))).toEqual(['pipe:3', 'pipe:4']);
+    expect(args.filter((a) => a.startsWith('pipe:'))).toEqual(['pipe:3']);
     expect(args).not.toContain('a.png');
-    expect(graph).not.toMatch(/scale=|zoompan|perspective/);
-    expect(graph).toContain(`trim=end_frame=${plan.offsetFrames}[pre]`);
-    expect(graph).toContain(`xfade=transition=${plan.transition}:duration=${plan.transitionFrames / 30}:offset=0`);
-    // faded plane by plane in 4:2:0, except dissolve (its noise mask would differ between luma and chroma)
-    expect(graph.includes('extractplanes=y+u+v')).toBe(plan.transition !== 'dissolve');
-    expect(graph).toMatch(/concat=n=3/);
+    expect(graph).toBe('[0:v]setsar=1[v]');
+  });
+  it('swscale motion cuts xfade to the overlap and fades plane by plane in 4:2:0, except dissolve', () => {
+    for (const transition of ['fade', 'dissolve'] as const) {
+      const plan = planClassic({ seconds: 4, fps: 30, seed: 1, headroom: 1.25, transition });
+      const graph = buildClassicGraph({ plan, width: W, height: H, canvas: { width: 1600, height: 900 }, motion: 'swscale' });
+      expect(graph).toContain(`trim=end_frame=${plan.offsetFrames}[pre]`);
+      expect(graph).toContain(`xfade=transition=${transition}:duration=${plan.transitionFrames / 30}:offset=0`);
+      // dissolve's noise mask would differ between luma and chroma planes
+      expect(graph.includes('extractplanes=y+u+v')).toBe(transition !== 'dissolve');
+      expect(graph).toMatch(/concat=n=3/);
+    }
   });
   it('builds a single ffmpeg graph with sub-pixel swscale motion at output size, no zoompan', () => {
     const plan = planClassic({ seconds: 4, fps: 30, seed: 1, headroom: 1.25 });

@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { type CaptionInputs, type ClipCaptions, captionInputs, captionOverlay, classicCaptionShows } from './caption.js';
 import { throwIfAborted } from './errors.js';
 import { type CanvasFace, type ClipFaces, withFaceMoves } from './face-move.js';
-import { runFfmpeg } from './ffmpeg.js';
-import { kenBurnsChain, type Move, perspectiveFilter, randomMove, seededRandom } from './motion.js';
+import { type Feed, runFfmpeg } from './ffmpeg.js';
+import { cropAt, easeAt, kenBurnsChain, type Move, perspectiveFilter, randomMove, seededRandom } from './motion.js';
 import { encodeProfile, TO_BT709_YUV, toOutputSize } from './profile.js';
 import { probeImageSize } from './still.js';
-import { type CanvasMove, MAX_WARP_RATIO, moveFeeds, rawFramesInput } from './warp.js';
+import { CanvasWarper, decodeCanvases, MAX_WARP_RATIO, rawFramesInput, slottedFrames, yuvPlanes } from './warp.js';
+import { type PlaneWeights, planeWeights, xfadeProgress } from './xfade.js';
 
 /**
  * Version of the clip methods (classic transition, last clip, the generative gate's normalising),
@@ -21,11 +22,13 @@ import { type CanvasMove, MAX_WARP_RATIO, moveFeeds, rawFramesInput } from './wa
  * so a change to how clips look never mixes old and new clips in one video.
  */
 // v2: camera motion by the warp kernel (one resampling pass) instead of two swscale passes; captions.
-export const CLIP_VERSION = 2;
+// v3: the transition mixed by the warp kernel (xfade.ts; within one step of ffmpeg's xfade).
+export const CLIP_VERSION = 3;
 
 /**
  * Where a clip's camera motion is made: 'warp' moves the canvases in WebAssembly (warp.ts, one
- * resampling pass per frame) and hands ffmpeg raw frames; 'swscale' is ffmpeg's own two-pass path
+ * resampling pass per frame), mixes the transition there too (xfade.ts) and hands ffmpeg the finished
+ * frames to encode; 'swscale' is ffmpeg's own two-pass path with its xfade
  * (`kenBurnsChain`), kept as the fallback for geometries the warp kernel does not serve and as the
  * reference the warp's framing is tested against.
  */
@@ -153,7 +156,11 @@ export function windowedXfade(plan: ClassicPlan, out: string): string {
   );
 }
 
-/** The filter graph of a classic transition (long: pass it with -filter_complex_script). */
+/**
+ * The filter graph of a classic transition (long: pass it with -filter_complex_script). With the warp,
+ * input 0 is the finished frames (`classicFrames`: moved and mixed in the kernel) and the graph only
+ * tags them and lays captions over; with swscale, ffmpeg moves both canvases and runs the xfade.
+ */
 export function buildClassicGraph(p: {
   plan: ClassicPlan;
   width: number;
@@ -162,20 +169,57 @@ export function buildClassicGraph(p: {
   interpolation?: 'linear' | 'cubic' | undefined;
   /** Captions: ffmpeg input indices of the caption PNGs (see `captionInputs`). */
   captions?: CaptionInputs | undefined;
-  /** Where the motion is made: 'warp' (inputs 0 and 1 are the moving frames, from warp.ts) or 'swscale' (inputs are the canvases). */
+  /** Where the motion is made: 'warp' (input 0 is the clip's frames, from classicFrames) or 'swscale' (inputs are the canvases). */
   motion?: ClipMotion | undefined;
 }): string {
   const { plan, width, height, canvas } = p;
   const { fps } = plan;
-  const common = { fps, canvas, width, height, interpolation: p.interpolation };
-  const warped = (p.motion ?? 'warp') === 'warp';
-  const a = warped ? '[0:v]setsar=1' : movingStill({ ...common, index: 0, frames: plan.aFrames, move: plan.a, direction: 'away' });
-  const b = warped ? '[1:v]setsar=1' : movingStill({ ...common, index: 1, frames: plan.bFrames, move: plan.b, direction: 'back' });
   // Captions: one graph segment after the transition (caption.ts decides the frames).
   const cap = p.captions && (p.captions.from !== undefined || p.captions.to !== undefined) ? p.captions : undefined;
-  const x = windowedXfade(plan, cap ? 'x' : 'v');
-  if (cap) return `${a}[a];\n${b}[b];\n${x};\n${captionOverlay('x', 'v', classicCaptionShows(plan, cap), { fps, width, height })}`;
-  return `${a}[a];\n${b}[b];\n${x}`;
+  const out = cap ? 'x' : 'v';
+  let graph: string;
+  if ((p.motion ?? 'warp') === 'warp') {
+    graph = `[0:v]setsar=1[${out}]`;
+  } else {
+    const common = { fps, canvas, width, height, interpolation: p.interpolation };
+    const a = movingStill({ ...common, index: 0, frames: plan.aFrames, move: plan.a, direction: 'away' });
+    const b = movingStill({ ...common, index: 1, frames: plan.bFrames, move: plan.b, direction: 'back' });
+    graph = `${a}[a];\n${b}[b];\n${windowedXfade(plan, out)}`;
+  }
+  return cap ? `${graph};\n${captionOverlay('x', 'v', classicCaptionShows(plan, cap), { fps, width, height })}` : graph;
+}
+
+/** ffmpeg input index of a classic clip's first caption PNG: after the frames (warp) or the two canvases (swscale). */
+export const firstCaptionInput = (motion: ClipMotion | undefined) => ((motion ?? 'warp') === 'warp' ? 1 : 2);
+
+/**
+ * A classic clip's frames, in order, on one feed: canvas A moving away, then the transition's frames
+ * (A's and B's moving frames mixed by the kernel with the transition's weights, xfade.ts), then B
+ * settling back; ffmpeg only encodes them. Canvas 0 of the warper is A, canvas 1 is B.
+ */
+export function classicFrames(warper: CanvasWarper, plan: ClassicPlan): Feed {
+  const { width, height } = warper.canvas;
+  const { offsetFrames: o, transitionFrames: t } = plan;
+  const luma = warper.output;
+  const [lumaWeights, chromaWeights] = yuvPlanes(luma)
+    .slice(0, 2)
+    .map((plane) => planeWeights(plan.transition, plane, luma)) as [PlaneWeights, PlaneWeights];
+  const a = (n: number, slot: number) => warper.frame(0, cropAt(plan.a, easeAt(n, plan.aFrames, 'away'), width, height), slot);
+  const b = (m: number, slot: number) => warper.frame(1, cropAt(plan.b, easeAt(m, plan.bFrames, 'back'), width, height), slot);
+  return slottedFrames(plan.frames, (n, slot) => {
+    if (n < o) return a(n, slot);
+    if (n >= o + t) return b(n - o, slot);
+    a(n, slot);
+    b(n - o, slot);
+    const progress = xfadeProgress(n - o, t);
+    return warper.mix(
+      0,
+      1,
+      slot,
+      (into) => lumaWeights(progress, into),
+      (into) => chromaWeights(progress, into),
+    );
+  });
 }
 
 export function buildClassicArgs(p: {
@@ -191,18 +235,16 @@ export function buildClassicArgs(p: {
   graphScript?: string;
   /** Caption PNGs (inputs 2 and up, after the two canvases). */
   captions?: ClipCaptions | undefined;
-  /** 'warp' (default): A's and B's moving frames arrive raw on file descriptors 3 and 4; 'swscale': ffmpeg moves the canvases. */
+  /** 'warp' (default): the clip's frames arrive raw on file descriptor 3 (classicFrames); 'swscale': ffmpeg moves the canvases. */
   motion?: ClipMotion | undefined;
   /** x264 threads (encodeProfile); default: x264's choice. */
   encodeThreads?: number | undefined;
 }): string[] {
   const { plan, width, height } = p;
-  const caps = captionInputs(p.captions, 2);
+  const caps = captionInputs(p.captions, firstCaptionInput(p.motion));
   const graph = p.graphScript ? ['-filter_complex_script', p.graphScript] : ['-filter_complex', buildClassicGraph({ ...p, captions: caps.indices })];
   const sources =
-    (p.motion ?? 'warp') === 'warp'
-      ? [...rawFramesInput(3, { width, height }, plan.fps), ...rawFramesInput(4, { width, height }, plan.fps)]
-      : [...stillInputArgs(p.from, plan.fps), ...stillInputArgs(p.to, plan.fps)];
+    (p.motion ?? 'warp') === 'warp' ? rawFramesInput(3, { width, height }, plan.fps) : [...stillInputArgs(p.from, plan.fps), ...stillInputArgs(p.to, plan.fps)];
   // biome-ignore format: ffmpeg arguments grouped by option
   return [
     ...sources,
@@ -267,17 +309,14 @@ export async function classicTransition(opts: ClassicTransitionOptions): Promise
   const dir = await mkdtemp(join(tmpdir(), 'mt-classic-'));
   try {
     const graphScript = join(dir, 'graph.txt');
-    const captions = captionInputs(opts.captions, 2).indices;
     const output = { width: opts.width, height: opts.height };
     const motion = chooseMotion(opts.motion, canvas, output);
+    const captions = captionInputs(opts.captions, firstCaptionInput(motion)).indices;
     await writeFile(graphScript, buildClassicGraph({ plan, ...output, canvas, interpolation: opts.interpolation, captions, motion }));
     // biome-ignore format: one call
     const args = buildClassicArgs({ plan, from: opts.from, to: opts.to, output: opts.output, ...output, canvas, graphScript, captions: opts.captions, motion, encodeThreads: opts.encodeThreads });
-    const moves: CanvasMove[] = [
-      { canvas: opts.from, move: plan.a, frames: plan.aFrames, direction: 'away' },
-      { canvas: opts.to, move: plan.b, frames: plan.bFrames, direction: 'back' },
-    ];
-    const feeds = motion === 'warp' ? await moveFeeds(moves, canvas, output, opts.signal) : undefined;
+    const feeds =
+      motion === 'warp' ? [classicFrames(await CanvasWarper.create(await decodeCanvases([opts.from, opts.to], opts.signal), canvas, output), plan)] : undefined;
     await runFfmpeg(args, { signal: opts.signal, durationSeconds: plan.frames / plan.fps, onProgress: opts.onProgress, feeds });
     return plan;
   } finally {

@@ -17,3 +17,4 @@ export * from './still.js';
 export * from './thumbnail.js';
 export * from './upload.js';
 export * from './warp.js';
+export * from './xfade.js';

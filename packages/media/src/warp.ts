@@ -54,6 +54,7 @@ interface Kernel {
     spanStart: number,
     spanLength: number,
   ) => void;
+  mixPlane: (a: number, b: number, dst: number, weights: number, n: number) => void;
 }
 
 /** Bytes per 8-sample group of the x table (see assembly/warp.ts). */
@@ -76,7 +77,8 @@ export function yuvFrameBytes(s: Size): number {
   return s.width * s.height + 2 * Math.ceil(s.width / 2) * Math.ceil(s.height / 2);
 }
 
-function planes(s: Size): Size[] {
+/** The luma and two chroma planes of a yuv420p picture (chroma rounded up, as ffmpeg's). */
+export function yuvPlanes(s: Size): Size[] {
   const c = { width: Math.ceil(s.width / 2), height: Math.ceil(s.height / 2) };
   return [s, c, c];
 }
@@ -132,6 +134,8 @@ export class CanvasWarper {
   private readonly row: number;
   /** Scratch taps per plane and axis, reused by every frame. */
   private readonly taps: Array<{ x: Taps; y: Taps }>;
+  /** A's weight per sample (0..256) for `mix`, of the luma plane and of the chroma planes, in the kernel's memory. */
+  private readonly weights: Array<{ at: number; view: Uint16Array }>;
 
   private constructor(
     private readonly kernel: Kernel,
@@ -145,17 +149,24 @@ export class CanvasWarper {
       at += Math.ceil((n + PLANE_SLACK) / 16) * 16;
       return p;
     };
-    this.sources = Array.from({ length: count }, () => planes(canvas).map((p) => take(p.width * (p.height + 1))));
+    this.sources = Array.from({ length: count }, () => yuvPlanes(canvas).map((p) => take(p.width * (p.height + 1))));
     this.outputs = Array.from({ length: count }, () => [take(yuvFrameBytes(output)), take(yuvFrameBytes(output))]);
     this.xTable = take(Math.ceil(output.width / 8 + 1) * GROUP_BYTES);
     this.yTable = take(output.height * 8);
     this.row = take(canvas.width + 64);
+    // A's weights for `mix`: the luma plane's, and one set for both chroma planes
+    const weightsAt = yuvPlanes(output)
+      .slice(0, 2)
+      .map((p) => take(2 * p.width * p.height));
     const scratch = (n: number): Taps => ({ index: new Int32Array(n), weight: new Int32Array(n) });
-    this.taps = planes(output).map((p) => ({ x: scratch(p.width), y: scratch(p.height) }));
+    this.taps = yuvPlanes(output).map((p) => ({ x: scratch(p.width), y: scratch(p.height) }));
     const need = Math.ceil(at / 65536) - kernel.memory.buffer.byteLength / 65536;
     if (need > 0) kernel.memory.grow(need);
     this.view = new DataView(kernel.memory.buffer);
     this.bytes = new Uint8Array(kernel.memory.buffer);
+    this.weights = yuvPlanes(output)
+      .slice(0, 2)
+      .map((p, k) => ({ at: weightsAt[k]!, view: new Uint16Array(kernel.memory.buffer, weightsAt[k]!, p.width * p.height) }));
   }
 
   /** `canvases`: yuv420p frames of `canvas` size (see `decodeCanvas`). */
@@ -170,7 +181,7 @@ export class CanvasWarper {
         },
       },
     });
-    const kernel = { memory, warpPlane: instance.exports.warpPlane as Kernel['warpPlane'] };
+    const kernel = { memory, warpPlane: instance.exports.warpPlane as Kernel['warpPlane'], mixPlane: instance.exports.mixPlane as Kernel['mixPlane'] };
     const w = new CanvasWarper(kernel, canvas, output, canvases.length);
     for (const [i, c] of canvases.entries()) w.load(i, c);
     return w;
@@ -179,7 +190,7 @@ export class CanvasWarper {
   private load(index: number, frame: Uint8Array): void {
     if (frame.length !== yuvFrameBytes(this.canvas)) throw new RangeError(`canvas ${index} is ${frame.length} bytes, expected ${yuvFrameBytes(this.canvas)}`);
     let offset = 0;
-    planes(this.canvas).forEach((p, k) => {
+    yuvPlanes(this.canvas).forEach((p, k) => {
       const n = p.width * p.height;
       const at = this.sources[index]![k]!;
       this.bytes.set(frame.subarray(offset, offset + n), at);
@@ -200,8 +211,8 @@ export class CanvasWarper {
     if (!(k > 0 && k <= MAX_WARP_RATIO && kv > 0 && kv <= MAX_WARP_RATIO)) throw new RangeError(`crop ratio ${k.toFixed(3)} outside the warp kernel's range`);
     const dst = this.outputs[index]![slot]!;
     let out = dst;
-    planes(this.output).forEach((o, p) => {
-      const src = planes(this.canvas)[p]!;
+    yuvPlanes(this.output).forEach((o, p) => {
+      const src = yuvPlanes(this.canvas)[p]!;
       // luma: centre of output sample x at x0 + (x + ½)k − ½; chroma (half scale): horizontally with
       // the even luma sample, vertically between rows 2y and 2y+1 (MPEG-2 siting).
       const xs = p === 0 ? crop.x0 + k / 2 - 0.5 : crop.x0 / 2 + k / 4 - 0.25;
@@ -223,6 +234,33 @@ export class CanvasWarper {
         span.length,
       );
       out += o.width * o.height;
+    });
+    return Buffer.from(this.bytes.buffer, dst, yuvFrameBytes(this.output));
+  }
+
+  /**
+   * Output slot `slot` of canvas `a` mixed in place with the same slot of canvas `b`, A's share of each
+   * sample (0..256) written by `luma` for the luma plane and by `chroma` once for both chroma planes
+   * (xfade.ts); the mix is the kernel's. Returned as `frame` returns it.
+   */
+  mix(a: number, b: number, slot: number, luma: (into: Uint16Array) => void, chroma: (into: Uint16Array) => void): Buffer {
+    const dst = this.outputs[a]![slot]!;
+    const other = this.outputs[b]![slot]!;
+    luma(this.weights[0]!.view);
+    chroma(this.weights[1]!.view);
+    let offset = 0;
+    yuvPlanes(this.output).forEach((o, p) => {
+      const n = o.width * o.height;
+      const w = this.weights[Math.min(p, 1)]!;
+      // the kernel takes 16 samples at a time; a plane's last few (odd sizes) are mixed here, so no
+      // store runs into the next plane before that plane is read
+      const whole = n - (n % 16);
+      this.kernel.mixPlane(dst + offset, other + offset, dst + offset, w.at, whole);
+      for (let i = whole; i < n; i++) {
+        const k = w.view[i]!;
+        this.bytes[dst + offset + i] = (this.bytes[dst + offset + i]! * k + this.bytes[other + offset + i]! * (256 - k)) >> 8;
+      }
+      offset += n;
     });
     return Buffer.from(this.bytes.buffer, dst, yuvFrameBytes(this.output));
   }
@@ -313,19 +351,17 @@ export async function decodeCanvas(path: string, signal?: AbortSignal): Promise<
 }
 
 /**
- * A feed (runFfmpeg) of one move's frames (`frames` of them, eased 'away' from or 'back' to neutral
- * framing). Frames are made in the kernel's memory and written from there, alternating between the
- * canvas's two output slots: a slot is made again only once its last frame has been written to the
- * pipe, so nothing is copied or allocated per frame, and at most two frames wait.
+ * A feed (runFfmpeg) of `frames` frames made by `make(n, slot)` in the kernel's memory and written from
+ * there, alternating between two output slots: a slot is made again only once its last frame has been
+ * written to the pipe, so nothing is copied or allocated per frame, and at most two frames wait.
  */
-export function moveFrames(warper: CanvasWarper, index: number, move: Move, frames: number, direction: 'away' | 'back'): Feed {
-  const { width, height } = warper.canvas;
+export function slottedFrames(frames: number, make: (n: number, slot: number) => Buffer): Feed {
   return async (sink) => {
     const written: Array<Promise<void> | undefined> = [undefined, undefined];
     for (let n = 0; n < frames; n++) {
       const slot = n % 2;
       await written[slot];
-      const frame = warper.frame(index, cropAt(move, easeAt(n, frames, direction), width, height), slot);
+      const frame = make(n, slot);
       written[slot] = new Promise<void>((resolve, reject) => {
         sink.write(frame, (err) => (err ? reject(err) : resolve()));
       });
@@ -335,6 +371,12 @@ export function moveFrames(warper: CanvasWarper, index: number, move: Move, fram
     await Promise.all(written);
     await new Promise<void>((resolve) => sink.end(resolve));
   };
+}
+
+/** A feed of one move's frames (`frames` of them, eased 'away' from or 'back' to neutral framing). */
+export function moveFrames(warper: CanvasWarper, index: number, move: Move, frames: number, direction: 'away' | 'back'): Feed {
+  const { width, height } = warper.canvas;
+  return slottedFrames(frames, (n, slot) => warper.frame(index, cropAt(move, easeAt(n, frames, direction), width, height), slot));
 }
 
 /** One moving canvas of a clip: its image, its move and how many frames of it. */
