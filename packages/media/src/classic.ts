@@ -233,7 +233,7 @@ export function buildClassicArgs(p: {
   interpolation?: 'linear' | 'cubic';
   /** File holding the filter graph (written by the caller); without it the graph is passed inline. */
   graphScript?: string;
-  /** Caption PNGs (inputs 2 and up, after the two canvases). */
+  /** Caption PNGs (ffmpeg inputs from `firstCaptionInput` on: after the frames, or after the two canvases). */
   captions?: ClipCaptions | undefined;
   /** 'warp' (default): the clip's frames arrive raw on file descriptor 3 (classicFrames); 'swscale': ffmpeg moves the canvases. */
   motion?: ClipMotion | undefined;
