@@ -52,8 +52,8 @@ export function warpPlane(
 
 /**
  * Two 8-bit planes mixed sample by sample: dst = (a·w + b·(256 − w)) >> 8, w (0..256, 16-bit) per sample,
- * truncated as ffmpeg's xfade truncates its float mix. `n` is a multiple of 16 (planes carry slack);
- * dst may be a (mixed in place).
+ * truncated as ffmpeg's xfade truncates its float mix. `n` is a multiple of 16 (the caller mixes a
+ * plane's last few samples itself); dst may be a (mixed in place).
  */
 export function mixPlane(a: usize, b: usize, dst: usize, weights: usize, n: i32): void {
   const full = i16x8.splat(256);

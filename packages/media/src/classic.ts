@@ -13,8 +13,8 @@ import { type Feed, runFfmpeg } from './ffmpeg.js';
 import { cropAt, easeAt, kenBurnsChain, type Move, perspectiveFilter, randomMove, seededRandom } from './motion.js';
 import { encodeProfile, TO_BT709_YUV, toOutputSize } from './profile.js';
 import { probeImageSize } from './still.js';
-import { CanvasWarper, decodeCanvases, MAX_WARP_RATIO, rawFramesInput, slottedFrames, yuvPlanes } from './warp.js';
-import { type PlaneWeights, planeWeights, xfadeProgress } from './xfade.js';
+import { CanvasWarper, decodeCanvases, MAX_WARP_RATIO, rawFramesInput, slottedFrames } from './warp.js';
+import { transitionWeights, xfadeProgress } from './xfade.js';
 
 /**
  * Version of the clip methods (classic transition, last clip, the generative gate's normalising),
@@ -200,10 +200,7 @@ export const firstCaptionInput = (motion: ClipMotion | undefined) => ((motion ??
 export function classicFrames(warper: CanvasWarper, plan: ClassicPlan): Feed {
   const { width, height } = warper.canvas;
   const { offsetFrames: o, transitionFrames: t } = plan;
-  const luma = warper.output;
-  const [lumaWeights, chromaWeights] = yuvPlanes(luma)
-    .slice(0, 2)
-    .map((plane) => planeWeights(plan.transition, plane, luma)) as [PlaneWeights, PlaneWeights];
+  const weights = transitionWeights(plan.transition, warper.output);
   const a = (n: number, slot: number) => warper.frame(0, cropAt(plan.a, easeAt(n, plan.aFrames, 'away'), width, height), slot);
   const b = (m: number, slot: number) => warper.frame(1, cropAt(plan.b, easeAt(m, plan.bFrames, 'back'), width, height), slot);
   return slottedFrames(plan.frames, (n, slot) => {
@@ -216,8 +213,8 @@ export function classicFrames(warper: CanvasWarper, plan: ClassicPlan): Feed {
       0,
       1,
       slot,
-      (into) => lumaWeights(progress, into),
-      (into) => chromaWeights(progress, into),
+      (into) => weights.luma(progress, into),
+      (into) => weights.chroma(progress, into),
     );
   });
 }

@@ -155,18 +155,16 @@ export class CanvasWarper {
     this.yTable = take(output.height * 8);
     this.row = take(canvas.width + 64);
     // A's weights for `mix`: the luma plane's, and one set for both chroma planes
-    const weightsAt = yuvPlanes(output)
+    const weightsOf = yuvPlanes(output)
       .slice(0, 2)
-      .map((p) => take(2 * p.width * p.height));
+      .map((p) => ({ at: take(2 * p.width * p.height), samples: p.width * p.height }));
     const scratch = (n: number): Taps => ({ index: new Int32Array(n), weight: new Int32Array(n) });
     this.taps = yuvPlanes(output).map((p) => ({ x: scratch(p.width), y: scratch(p.height) }));
     const need = Math.ceil(at / 65536) - kernel.memory.buffer.byteLength / 65536;
     if (need > 0) kernel.memory.grow(need);
     this.view = new DataView(kernel.memory.buffer);
     this.bytes = new Uint8Array(kernel.memory.buffer);
-    this.weights = yuvPlanes(output)
-      .slice(0, 2)
-      .map((p, k) => ({ at: weightsAt[k]!, view: new Uint16Array(kernel.memory.buffer, weightsAt[k]!, p.width * p.height) }));
+    this.weights = weightsOf.map(({ at, samples }) => ({ at, view: new Uint16Array(kernel.memory.buffer, at, samples) }));
   }
 
   /** `canvases`: yuv420p frames of `canvas` size (see `decodeCanvas`). */

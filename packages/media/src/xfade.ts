@@ -7,7 +7,7 @@
  * the transition's frames. Weights are 0..256 (A's share in 1/256).
  */
 import type { ClassicTransitionName } from './classic.js';
-import type { Size } from './warp.js';
+import { type Size, yuvPlanes } from './warp.js';
 
 /** Fills a plane's weights of A for a transition progress (1 → 0). */
 export type PlaneWeights = (progress: number, into: Uint16Array) => void;
@@ -108,6 +108,17 @@ export function planeWeights(transition: ClassicTransitionName, plane: Size, lum
   }
 }
 
+/**
+ * A transition's weights of A for a yuv420p picture of `luma` size: the luma plane's, and the one set
+ * both chroma planes share (they have one size). Dissolve's noise is worked out once for both.
+ */
+export function transitionWeights(transition: ClassicTransitionName, luma: Size): { luma: PlaneWeights; chroma: PlaneWeights } {
+  const chroma = yuvPlanes(luma)[1]!;
+  if (transition !== 'dissolve') return { luma: planeWeights(transition, luma, luma), chroma: planeWeights(transition, chroma, luma) };
+  const levels = noiseLevels(luma);
+  return { luma: dissolveLuma(levels), chroma: dissolveChroma(chroma, luma, levels) };
+}
+
 /** Dissolve on luma: A where noise ≥ 1 − progress (xfade: noise·2 + progress·2 − 1.5 ≥ 0.5). */
 function dissolveLuma(levels: Uint8Array): PlaneWeights {
   return (progress, into) => {
@@ -117,8 +128,7 @@ function dissolveLuma(levels: Uint8Array): PlaneWeights {
 }
 
 /** Dissolve on a chroma plane: A's share of the chroma sample's 2×2 luma samples (a missing edge sample repeats its neighbour). */
-function dissolveChroma(plane: Size, luma: Size): PlaneWeights {
-  const levels = noiseLevels(luma);
+function dissolveChroma(plane: Size, luma: Size, levels = noiseLevels(luma)): PlaneWeights {
   const n = plane.width * plane.height;
   const block = [new Uint8Array(n), new Uint8Array(n), new Uint8Array(n), new Uint8Array(n)] as const;
   for (let y = 0, i = 0; y < plane.height; y++) {
