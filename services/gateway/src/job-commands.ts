@@ -1,6 +1,6 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { type Bus, makeEvent } from '@mt/platform';
-import { enqueueJob, type NewJob, type Repositories, transaction } from './db/index.js';
+import { enqueueJob, type JobView, type NewJob, type Repositories, transaction } from './db/index.js';
 import { ApiError, projectBusy } from './http-errors.js';
 import { metrics } from './metrics.js';
 
@@ -21,19 +21,22 @@ export class JobCommands {
     if (!this.bus()) throw new ApiError('dependency_unavailable', 'The message bus (NATS) is not reachable right now. Please try again in a moment.');
   }
 
-  /** Creates a top-level job; 409 `project_busy` when the project already has an active one (a unique index decides). */
-  async create(j: NewJob): Promise<string> {
+  /**
+   * Creates a top-level job; 409 `project_busy` when the project already has an active one (a unique index decides).
+   * Returns the job as committed (queued): read after publishing, a quick worker may already have started it.
+   */
+  async create(j: NewJob): Promise<JobView> {
     this.requireBus();
     const { projects, jobs } = this.repos;
     try {
-      const id = await transaction(this.repos, async (em) => {
+      const job = await transaction(this.repos, async (em) => {
         const id = await enqueueJob(this.repos, em, j);
         if (j.projectId && j.type === 'pipeline') await projects.setStatus(em, j.projectId, 'running');
-        return id;
+        return (await jobs.find(id, em))!;
       });
       metrics.jobsCreated.inc({ type: j.type });
       this.committed();
-      return id;
+      return job;
     } catch (e) {
       if (e instanceof UniqueConstraintViolationException && j.projectId)
         throw projectBusy(await jobs.activeJobId(j.projectId), 'This memorial is already being made. Wait for it to finish or cancel it first.');

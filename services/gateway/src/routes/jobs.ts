@@ -11,7 +11,7 @@ const tags = ['jobs'];
 /** Jobs: start one step on its own, list, read, cancel, and follow a job's progress as it happens. */
 export function jobRoutes(d: RouteDeps) {
   const api = newRoutes();
-  const created = async (id: string) => jobDto((await d.repos.jobs.find(id))!);
+  const current = async (id: string) => jobDto((await d.repos.jobs.find(id))!);
 
   api.openapi(
     createRoute({
@@ -24,7 +24,7 @@ export function jobRoutes(d: RouteDeps) {
       responses: { 202: json(Job, 'The job'), ...errors(400, 422, 503) },
     }),
     // A test job has no memorial: it belongs to whoever started it.
-    async (c) => c.json(await created(await d.jobs.create({ ...d.requests.test(c.req.valid('json')), accountId: c.var.access.account().accountId })), 202),
+    async (c) => c.json(jobDto(await d.jobs.create({ ...d.requests.test(c.req.valid('json')), accountId: c.var.access.account().accountId })), 202),
   );
   /** A job of one project's: the project is looked up through access first. */
   const projectJob = (path: string, operationId: string, summary: string, schema: z.ZodType, make: (p: ProjectView, b: never) => Promise<NewJob>) =>
@@ -41,7 +41,7 @@ export function jobRoutes(d: RouteDeps) {
       async (c) => {
         const b = c.req.valid('json') as { project_id: string };
         const p = await c.var.access.project(b.project_id, 'write');
-        return c.json(await created(await d.jobs.create(await make(p, b as never))), 202);
+        return c.json(jobDto(await d.jobs.create(await make(p, b as never))), 202);
       },
     );
   projectJob('/jobs/canvas', 'createCanvasJob', 'Make the canvases of every photo', ProjectJobRequest, (p) => d.requests.canvas(p));
@@ -106,7 +106,7 @@ export function jobRoutes(d: RouteDeps) {
     async (c) => {
       const j = await c.var.access.job(c.req.valid('param').job_id, 'write');
       await d.jobs.cancel(j.id);
-      return c.json(await created(j.id), 202);
+      return c.json(await current(j.id), 202);
     },
   );
 

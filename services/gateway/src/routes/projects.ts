@@ -104,7 +104,7 @@ export function projectRoutes(d: RouteDeps) {
     }),
     async (c) => {
       const p = await c.var.access.project(c.req.valid('param').project_id, 'write');
-      return c.json(await job(await d.jobs.create(await d.requests.pipeline(p))), 202);
+      return c.json(jobDto(await d.jobs.create(await d.requests.pipeline(p))), 202);
     },
   );
   api.openapi(
@@ -119,7 +119,7 @@ export function projectRoutes(d: RouteDeps) {
     }),
     async (c) => {
       const p = await c.var.access.project(c.req.valid('param').project_id, 'write');
-      return c.json(await job(await d.jobs.create(await d.requests.preview(p))), 202);
+      return c.json(jobDto(await d.jobs.create(await d.requests.preview(p))), 202);
     },
   );
   api.openapi(
@@ -152,7 +152,7 @@ export function projectRoutes(d: RouteDeps) {
     async (c) => {
       const p = await c.var.access.project(c.req.valid('param').project_id, 'write');
       if (p.active_job_id) throw projectBusy(p.active_job_id, 'This memorial is already being made. Wait for it to finish or cancel it first.');
-      return c.json(await job(await d.jobs.create(await d.requests.remake(p, c.req.valid('json')))), 202);
+      return c.json(jobDto(await d.jobs.create(await d.requests.remake(p, c.req.valid('json')))), 202);
     },
   );
 
